@@ -1,0 +1,45 @@
+import { NestFactory } from '@nestjs/core';
+import { LogController } from 'fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as NestPinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { createValidationPipe } from './common/errors/validation.pipe';
+import { registerHttpHooks } from './common/http/http-hooks';
+import { requestIdFor } from './common/http/request-id';
+import type { AppConfig } from './config/app-config';
+import { HttpMetricsService } from './modules/metrics/http-metrics.service';
+
+/** Largest accepted request body; larger ones get 413 PAYLOAD_TOO_LARGE. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Builds and initialises the application for a config (not listening yet). */
+export async function createApp(
+  config: AppConfig,
+  logger: Logger,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One line per request comes from http-hooks.ts, not Fastify's two.
+    logController: new LogController({
+      disableRequestLogging: true,
+      requestIdLogLabel: 'requestId',
+    }),
+    genReqId: requestIdFor,
+    trustProxy: config.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config, logger),
+    adapter,
+    { bufferLogs: true, rawBody: true, abortOnError: false },
+  );
+  app.useLogger(app.get(NestPinoLogger));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  app.useGlobalPipes(createValidationPipe());
+  registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(HttpMetricsService));
+  await app.init();
+  return app;
+}

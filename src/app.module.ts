@@ -1,0 +1,35 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/app-config.module';
+import { DatabaseModule } from './database/database.module';
+import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
+import { HealthModule } from './modules/health/health.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
+import { RedisModule } from './redis/redis.module';
+
+@Module({})
+export class AppModule {
+  /**
+   * ROLE decides what runs (DESIGN §1): `api` serves HTTP, `worker` runs the queue processors
+   * and background jobs, `all` both. Every role serves health and /metrics on PORT.
+   */
+  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+    const api = config.role !== 'worker';
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        // The Fastify logger is the one pino instance; nestjs-pino reuses it (and its request
+        // child loggers) for Nest's own Logger.
+        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
+        DatabaseModule,
+        RedisModule,
+        MetricsModule.forRoot(),
+        HealthModule,
+        ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,25 @@
+import { randomUUID } from 'node:crypto';
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { mapError } from './error-response';
+
+/** One filter for everything thrown: DESIGN §3's error shape, and an errorId for every 500. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const mapped = mapError(exception);
+    const body: Record<string, unknown> = { ...mapped.body, requestId: String(request.id) };
+    if (mapped.internal) {
+      const errorId = randomUUID();
+      body.errorId = errorId;
+      this.logger.error({ err: exception, errorId, requestId: request.id }, 'Unhandled error');
+    }
+    if (reply.sent) return;
+    void reply.status(mapped.body.statusCode).headers(mapped.headers).send(body);
+  }
+}

@@ -1,0 +1,77 @@
+import type { TrustProxy } from './env.parsers';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type Role = 'api' | 'worker' | 'all';
+export type SignatureMode = 'enforce' | 'report';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/** The whole validated environment (DESIGN §8). Built once at boot by `loadConfig`. */
+export interface AppConfig {
+  nodeEnv: NodeEnv;
+  isProduction: boolean;
+  port: number;
+  role: Role;
+  database: {
+    url: string;
+    poolSize: number;
+  };
+  redis: {
+    url: string;
+    /** Prefix of every Redis key the app writes (tests give each file its own). */
+    keyPrefix: string;
+    /** BullMQ's queue prefix (tests give each file its own). */
+    queuePrefix: string;
+  };
+  twilio: {
+    accountSid: string;
+    authToken: string;
+    authTokenPrevious: string | undefined;
+    whatsappFrom: string | undefined;
+    messagingServiceSid: string | undefined;
+    /** Unset outside production = the built-in simulator. */
+    apiBaseUrl: string | undefined;
+    /** True when the credentials are the fixed development ones. */
+    usingDevCredentials: boolean;
+  };
+  simulator: {
+    port: number;
+    deliverTo: string;
+  };
+  publicBaseUrl: string;
+  trustProxy: TrustProxy;
+  signatureMode: SignatureMode;
+  jwt: {
+    secret: string;
+    ttlSeconds: number;
+  };
+  admin: {
+    email: string | undefined;
+    password: string | undefined;
+  };
+  limits: {
+    loginPerIp: number;
+    loginPerEmail: number;
+    sendPerUserPerSecond: number;
+    webhookUnsignedPerIp: number;
+    twilioMps: number;
+  };
+  sending: {
+    maxAttempts: number;
+    enqueueTimeoutMs: number;
+    windowCheck: boolean;
+  };
+  delivery: {
+    stuckAfterSeconds: number;
+    reconcileEverySeconds: number;
+    reconcileAfterSeconds: number;
+    reconcileRead: boolean;
+    retentionDays: number;
+  };
+  shutdownTimeoutMs: number;
+  docsEnabled: boolean;
+  testErrorRoute: boolean;
+  eventsAllowPrivate: boolean;
+  logLevel: LogLevel;
+  sentryDsn: string | undefined;
+  metricsAuth: { user: string; password: string } | undefined;
+}

@@ -1,0 +1,237 @@
+import type { AppConfig, LogLevel, NodeEnv, Role, SignatureMode } from './app-config';
+import { ConfigError, EnvReader, type Env } from './env-reader';
+import {
+  ConfigValueError,
+  parseChoice,
+  parseInteger,
+  parseMinLength,
+  parsePattern,
+  parseSwitch,
+  parseTrustProxy,
+  parseUrl,
+} from './env.parsers';
+
+// Fixed development credentials: printed at start in development, refused in production.
+export const DEV_TWILIO_ACCOUNT_SID = `AC${'0'.repeat(32)}`;
+export const DEV_TWILIO_AUTH_TOKEN = 'dev-auth-token-not-for-production';
+export const DEV_JWT_SECRET = 'dev-jwt-secret-not-for-production-0123456789';
+export const DEV_ADMIN_EMAIL = 'admin@example.com';
+export const DEV_ADMIN_PASSWORD = 'dev-admin-password';
+const DEV_WHATSAPP_FROM = 'whatsapp:+14155238886'; // Twilio's WhatsApp sandbox number
+const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/whatsapp';
+const DEV_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
+const ROLES: readonly Role[] = ['api', 'worker', 'all'];
+const SIGNATURE_MODES: readonly SignatureMode[] = ['enforce', 'report'];
+const LOG_LEVELS: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+  'silent',
+];
+
+const int = (min: number, max: number) => (raw: string) => parseInteger(raw, min, max);
+const url =
+  (...protocols: string[]) =>
+  (raw: string) =>
+    parseUrl(raw, protocols).toString();
+const secret = (min: number) => (raw: string) => parseMinLength(raw, min);
+
+/**
+ * Validates the whole environment (DESIGN §8) and returns the typed config, or throws a
+ * ConfigError listing every bad variable. Outside production every variable has a default,
+ * so `npm run dev` needs no `.env`.
+ */
+export function loadConfig(env: Env): AppConfig {
+  const reader = new EnvReader(env);
+  const nodeEnv = reader.required('NODE_ENV', (raw) => parseChoice(raw, NODE_ENVS), 'development');
+  const production = nodeEnv === 'production';
+  const dev = (value: string): string | undefined => (production ? undefined : value);
+
+  const port = reader.required('PORT', int(0, 65535), '5000');
+  const localUrl = `http://127.0.0.1:${port ?? 5000}`;
+  const twilio = readTwilio(reader, production);
+  const config: AppConfig = {
+    nodeEnv,
+    isProduction: production,
+    port,
+    role: reader.required('ROLE', (raw) => parseChoice(raw, ROLES), 'all'),
+    database: {
+      url: reader.required('DATABASE_URL', url('postgres', 'postgresql'), dev(DEV_DATABASE_URL)),
+      poolSize: reader.required('DB_POOL_SIZE', int(1, 200), '10'),
+    },
+    redis: {
+      url: reader.required('REDIS_URL', url('redis', 'rediss'), dev(DEV_REDIS_URL)),
+      keyPrefix: 'wa:',
+      queuePrefix: 'wa-bull',
+    },
+    twilio,
+    simulator: {
+      port: reader.required('SIMULATOR_PORT', int(0, 65535), '4010'),
+      deliverTo: reader.required(
+        'SIMULATOR_DELIVER_TO',
+        (raw) => stripSlash(url('http', 'https')(raw)),
+        localUrl,
+      ),
+    },
+    publicBaseUrl: readPublicBaseUrl(reader, production, localUrl),
+    trustProxy: reader.required('TRUST_PROXY', parseTrustProxy, 'false'),
+    signatureMode: reader.required(
+      'SIGNATURE_MODE',
+      (raw) => parseChoice(raw, SIGNATURE_MODES),
+      'enforce',
+    ),
+    jwt: {
+      secret: readDevRefused(reader, 'JWT_SECRET', secret(32), DEV_JWT_SECRET, production),
+      ttlSeconds: reader.required('JWT_TTL', int(60, 86_400), '900'),
+    },
+    admin: readAdmin(reader, production),
+    limits: {
+      loginPerIp: reader.required('LOGIN_LIMIT_PER_IP', int(1, 1_000_000), '10'),
+      loginPerEmail: reader.required('LOGIN_LIMIT_PER_EMAIL', int(1, 1_000_000), '5'),
+      sendPerUserPerSecond: reader.required('SEND_RATE_LIMIT', int(1, 1_000_000), '100'),
+      webhookUnsignedPerIp: reader.required('WEBHOOK_UNSIGNED_LIMIT', int(1, 1_000_000), '200'),
+      twilioMps: reader.required('TWILIO_MPS', int(0, 100_000), '80'),
+    },
+    sending: {
+      maxAttempts: reader.required('SEND_MAX_ATTEMPTS', int(1, 100), '8'),
+      enqueueTimeoutMs: reader.required('ENQUEUE_TIMEOUT_MS', int(10, 60_000), '500'),
+      windowCheck: reader.required('WINDOW_CHECK', parseSwitch, 'on'),
+    },
+    delivery: {
+      stuckAfterSeconds: reader.required('STUCK_AFTER', int(1, 30 * 86_400), '600'),
+      reconcileEverySeconds: reader.required('RECONCILE_EVERY', int(1, 86_400), '300'),
+      reconcileAfterSeconds: reader.required('RECONCILE_AFTER', int(0, 30 * 86_400), '600'),
+      reconcileRead: reader.required('RECONCILE_READ', parseSwitch, 'off'),
+      retentionDays: reader.required('RETENTION_DAYS', int(1, 3650), '30'),
+    },
+    shutdownTimeoutMs: reader.required('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), '25000'),
+    docsEnabled: reader.required('DOCS_ENABLED', parseSwitch, production ? 'off' : 'on'),
+    testErrorRoute: reader.required('TEST_ERROR_ROUTE', parseSwitch, 'off'),
+    eventsAllowPrivate: reader.required('EVENTS_ALLOW_PRIVATE', parseSwitch, 'off'),
+    logLevel: reader.required('LOG_LEVEL', (raw) => parseChoice(raw, LOG_LEVELS), 'info'),
+    sentryDsn: reader.optional('SENTRY_DSN', url('http', 'https')),
+    metricsAuth: reader.optional('METRICS_AUTH', parseBasicCredentials),
+  };
+  if (production && config.testErrorRoute) {
+    reader.problem('TEST_ERROR_ROUTE', 'must be off in production');
+  }
+  if (reader.problems.length > 0) throw new ConfigError(reader.problems);
+  return config;
+}
+
+function readTwilio(reader: EnvReader, production: boolean): AppConfig['twilio'] {
+  const accountSid = readDevRefused(
+    reader,
+    'TWILIO_ACCOUNT_SID',
+    (raw) => parsePattern(raw, /^AC[0-9a-fA-F]{32}$/, 'AC followed by 32 hex characters'),
+    DEV_TWILIO_ACCOUNT_SID,
+    production,
+  );
+  const authToken = readDevRefused(
+    reader,
+    'TWILIO_AUTH_TOKEN',
+    secret(16),
+    DEV_TWILIO_AUTH_TOKEN,
+    production,
+  );
+  const whatsappFrom = reader.optional(
+    'TWILIO_WHATSAPP_FROM',
+    (raw) =>
+      parsePattern(raw, /^whatsapp:\+[1-9]\d{6,14}$/, 'whatsapp:+ followed by an E.164 number'),
+    production ? undefined : DEV_WHATSAPP_FROM,
+  );
+  const messagingServiceSid = reader.optional('TWILIO_MESSAGING_SERVICE_SID', (raw) =>
+    parsePattern(raw, /^MG[0-9a-fA-F]{32}$/, 'MG followed by 32 hex characters'),
+  );
+  if (
+    production &&
+    whatsappFrom === undefined &&
+    messagingServiceSid === undefined &&
+    !reader.hasProblem('TWILIO_WHATSAPP_FROM') &&
+    !reader.hasProblem('TWILIO_MESSAGING_SERVICE_SID')
+  ) {
+    reader.problem(
+      'TWILIO_WHATSAPP_FROM',
+      'is required in production unless TWILIO_MESSAGING_SERVICE_SID is set: expected whatsapp:+E164',
+    );
+  }
+  return {
+    accountSid,
+    authToken,
+    authTokenPrevious: reader.optional('TWILIO_AUTH_TOKEN_PREVIOUS', secret(16)),
+    whatsappFrom,
+    messagingServiceSid,
+    apiBaseUrl: reader.optional('TWILIO_API_BASE_URL', (raw) =>
+      stripSlash(url('http', 'https')(raw)),
+    ),
+    usingDevCredentials:
+      accountSid === DEV_TWILIO_ACCOUNT_SID || authToken === DEV_TWILIO_AUTH_TOKEN,
+  };
+}
+
+// A secret with a development default that production must replace.
+function readDevRefused<T extends string>(
+  reader: EnvReader,
+  name: string,
+  parse: (raw: string) => T,
+  devValue: string,
+  production: boolean,
+): T {
+  const value = reader.required(name, parse, production ? undefined : devValue);
+  if (production && value === devValue) {
+    reader.problem(name, 'must not be the development default in production');
+  }
+  return value;
+}
+
+function readPublicBaseUrl(reader: EnvReader, production: boolean, localUrl: string): string {
+  const parse = url('http', 'https');
+  // WEBHOOK_URL from older setups (…/api/v1/whatsapp/webhook): only its origin is used.
+  const legacy = reader.optional('WEBHOOK_URL', (raw) => new URL(parse(raw)).origin);
+  const value = reader.required(
+    'PUBLIC_BASE_URL',
+    (raw) => stripSlash(parse(raw)),
+    legacy ?? (production ? undefined : localUrl),
+  );
+  if (production && value !== undefined && !value.startsWith('https://')) {
+    reader.problem('PUBLIC_BASE_URL', 'must be an https URL in production');
+  }
+  return value;
+}
+
+function readAdmin(reader: EnvReader, production: boolean): AppConfig['admin'] {
+  const email = reader.optional(
+    'ADMIN_EMAIL',
+    (raw) => parsePattern(raw, /^[^\s@]+@[^\s@]+$/, 'an email address').toLowerCase(),
+    production ? undefined : DEV_ADMIN_EMAIL,
+  );
+  const password = reader.optional(
+    'ADMIN_PASSWORD',
+    secret(12),
+    production ? undefined : DEV_ADMIN_PASSWORD,
+  );
+  if ((email === undefined) !== (password === undefined)) {
+    const missing = email === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD';
+    if (!reader.hasProblem(missing)) {
+      reader.problem(missing, 'is required when the other ADMIN_ variable is set');
+    }
+  }
+  return { email, password };
+}
+
+function parseBasicCredentials(raw: string): { user: string; password: string } {
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1) {
+    throw new ConfigValueError('expected user:password');
+  }
+  return { user: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+function stripSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}

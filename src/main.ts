@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import { createApp } from './app.factory';
+import { prepareDevelopment } from './bootstrap/development';
+import { installGracefulShutdown } from './bootstrap/graceful-shutdown';
+import { createRootLogger } from './common/logging/root-logger';
+import type { AppConfig } from './config/app-config';
+import { ConfigError } from './config/env-reader';
+import { loadConfig } from './config/load-config';
+import { processEnv } from './config/process-env';
+import { DatabaseUnreachableError } from './database/database-setup';
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const logger = createRootLogger(config);
+  try {
+    if (!config.isProduction) await prepareDevelopment(config, logger);
+    const app = await createApp(config, logger);
+    installGracefulShutdown(app, config.shutdownTimeoutMs, logger);
+    await app.listen({ port: config.port, host: '0.0.0.0' });
+    const address = app.getHttpAdapter().getInstance().server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : config.port;
+    logger.info({ port, role: config.role, env: config.nodeEnv }, 'Listening');
+  } catch (error) {
+    if (error instanceof DatabaseUnreachableError) {
+      logger.fatal(error.message);
+    } else {
+      logger.fatal({ err: error }, 'Failed to start');
+    }
+    logger.flush();
+    process.exit(1);
+  }
+}
+
+function readConfigOrExit(): AppConfig {
+  try {
+    return loadConfig(processEnv());
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // One line per bad variable; values are never printed (they may be secrets).
+    process.stderr.write(`${error.lines().join('\n')}\n`);
+    process.exit(1);
+  }
+}
+
+void main();

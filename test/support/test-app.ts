@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { register } from 'prom-client';
+import { createApp } from '../../src/app.factory';
+import type { AppConfig } from '../../src/config/app-config';
+import type { Env } from '../../src/config/env-reader';
+import { loadConfig } from '../../src/config/load-config';
+import { REDIS_URL, testDatabaseUrl } from './test-env';
+
+// Each test file loads this module afresh (Jest isolates modules per file), so each file gets
+// its own Redis key prefix and BullMQ prefix and never takes another file's data or jobs.
+const FILE_PREFIX = `t${randomBytes(4).toString('hex')}`;
+let appCount = 0;
+
+export function testConfig(env: Env = {}): AppConfig {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: testDatabaseUrl(),
+    REDIS_URL,
+    LOG_LEVEL: 'silent',
+    TEST_ERROR_ROUTE: 'on',
+    ...env,
+  });
+  appCount += 1;
+  config.redis.keyPrefix = `${FILE_PREFIX}:${appCount}:`;
+  config.redis.queuePrefix = `${FILE_PREFIX}-${appCount}-bull`;
+  return config;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: Env = {}, config = testConfig(env)): Promise<TestApp> {
+  // prom-client's default registry is process-wide; a second app in one file re-registers.
+  register.clear();
+  const app = await createApp(config, pino({ level: 'silent' }));
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    config,
+    close: async () => {
+      await app.close();
+      await deleteKeys(config.redis.keyPrefix);
+      await deleteKeys(config.redis.queuePrefix);
+    },
+  };
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch {
+    // Redis may be the thing a test took away; leftover test keys are harmless.
+  } finally {
+    redis.disconnect();
+  }
+}
