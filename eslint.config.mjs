@@ -29,6 +29,17 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'twilio', message: 'Only src/modules/twilio imports the twilio package.' },
+          ],
+          patterns: [
+            { group: ['twilio/*'], message: 'Only src/modules/twilio imports the twilio package.' },
+          ],
+        },
+      ],
       'no-restricted-properties': [
         'error',
         {
@@ -49,6 +60,11 @@ export default tseslint.config(
       '**/*.spec.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The Twilio adapter owns the SDK; tests may use it to check signatures independently.
+    files: ['src/modules/twilio/**/*.ts', 'test/**/*.ts', '**/*.spec.ts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],

@@ -2,20 +2,28 @@ import 'reflect-metadata';
 import { createApp } from './app.factory';
 import { prepareDevelopment } from './bootstrap/development';
 import { installGracefulShutdown } from './bootstrap/graceful-shutdown';
+import { startSimulatorIfNeeded } from './bootstrap/simulator-bootstrap';
 import { createRootLogger } from './common/logging/root-logger';
 import type { AppConfig } from './config/app-config';
-import { ConfigError } from './config/env-reader';
+import { ConfigError, type Env } from './config/env-reader';
 import { loadConfig } from './config/load-config';
 import { processEnv } from './config/process-env';
 import { DatabaseUnreachableError } from './database/database-setup';
 
 async function main(): Promise<void> {
-  const config = readConfigOrExit();
+  const env = processEnv();
+  const config = readConfigOrExit(env);
   const logger = createRootLogger(config);
   try {
     if (!config.isProduction) await prepareDevelopment(config, logger);
+    const simulator = await startSimulatorIfNeeded(config, env, logger);
     const app = await createApp(config, logger);
-    installGracefulShutdown(app, config.shutdownTimeoutMs, logger);
+    installGracefulShutdown(
+      app,
+      config.shutdownTimeoutMs,
+      logger,
+      simulator && (() => simulator.close()),
+    );
     await app.listen({ port: config.port, host: '0.0.0.0' });
     const address = app.getHttpAdapter().getInstance().server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
@@ -31,9 +39,9 @@ async function main(): Promise<void> {
   }
 }
 
-function readConfigOrExit(): AppConfig {
+function readConfigOrExit(env: Env): AppConfig {
   try {
-    return loadConfig(processEnv());
+    return loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // One line per bad variable; values are never printed (they may be secrets).

@@ -10,6 +10,8 @@ export function installGracefulShutdown(
   app: INestApplication,
   timeoutMs: number,
   logger: Logger,
+  /** Closed after the app (the in-process simulator in development). */
+  afterApp: (() => Promise<void>) | undefined = undefined,
   exit: (code: number) => void = (code) => process.exit(code),
 ): void {
   let closing = false;
@@ -22,7 +24,11 @@ export function installGracefulShutdown(
       exit(1);
     }, timeoutMs);
     timer.unref();
-    app.close().then(
+    const close = async (): Promise<void> => {
+      await app.close();
+      await afterApp?.();
+    };
+    close().then(
       () => {
         clearTimeout(timer);
         logger.info('Shutdown complete');

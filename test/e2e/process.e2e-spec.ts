@@ -1,4 +1,4 @@
-import { spawnApp, waitForListening } from '../support/app-process';
+import { SIMULATOR_MAIN, spawnApp, waitForListening } from '../support/app-process';
 import { REDIS_URL, testDatabaseUrl } from '../support/test-env';
 
 function baseEnv(): Record<string, string> {
@@ -9,6 +9,7 @@ function baseEnv(): Record<string, string> {
     REDIS_URL,
     TEST_ERROR_ROUTE: 'on',
     LOG_LEVEL: 'info',
+    SIMULATOR_PORT: '0',
   };
 }
 
@@ -85,5 +86,76 @@ describe('the service process', () => {
     expect(await app.exited).toBe(1);
     expect(app.output()).toMatch(/Shutdown timed out/);
     await inFlight;
+  });
+
+  it('should start the Twilio simulator in-process when TWILIO_API_BASE_URL is unset, and say where', async () => {
+    const app = spawnApp(baseEnv());
+    await waitForListening(app);
+    const line = app
+      .output()
+      .split('\n')
+      .find((entry) => entry.includes('Twilio simulator in use'));
+    expect(line).toBeDefined();
+    const { simulator } = JSON.parse(line ?? '{}') as { simulator: string };
+    const config = await fetch(`${simulator}/__sim/config`);
+    expect(config.status).toBe(200);
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+
+  it('should not start the simulator when TWILIO_API_BASE_URL is set', async () => {
+    const app = spawnApp({ ...baseEnv(), TWILIO_API_BASE_URL: 'http://127.0.0.1:9' });
+    await waitForListening(app);
+    expect(app.output()).not.toContain('Twilio simulator in use');
+    app.child.kill('SIGTERM');
+    expect(await app.exited).toBe(0);
+  });
+});
+
+describe('npm run simulator', () => {
+  it('should serve the Twilio API and the control API alone, with SIM_* knobs', async () => {
+    const sim = spawnApp(
+      { NODE_ENV: 'development', SIMULATOR_PORT: '0', SIM_FAIL_RATE: '0.25', LOG_LEVEL: 'info' },
+      SIMULATOR_MAIN,
+    );
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 100 && url === undefined; i += 1) {
+        url = /"url":"(http:[^"]+)"/.exec(sim.output())?.[1];
+        if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(url).toBeDefined();
+      const config = (await (await fetch(`${url}/__sim/config`)).json()) as { failRate: number };
+      expect(config.failRate).toBe(0.25);
+      const unauthorized = await fetch(
+        `${url}/2010-04-01/Accounts/AC${'0'.repeat(32)}/Messages.json`,
+        {
+          method: 'POST',
+        },
+      );
+      expect(unauthorized.status).toBe(401);
+      expect((await fetch(`${url}/__sim/reset`, { method: 'POST' })).status).toBe(204);
+    } finally {
+      sim.child.kill('SIGTERM');
+      expect(await sim.exited).toBe(0);
+    }
+  });
+
+  it('should refuse to run in production', async () => {
+    const sim = spawnApp(
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://x@127.0.0.1/x',
+        REDIS_URL: 'redis://127.0.0.1:6379',
+        TWILIO_ACCOUNT_SID: `AC${'1'.repeat(32)}`,
+        TWILIO_AUTH_TOKEN: 'a-production-token-123',
+        TWILIO_WHATSAPP_FROM: 'whatsapp:+14155550100',
+        PUBLIC_BASE_URL: 'https://api.example.com',
+        JWT_SECRET: 'y'.repeat(40),
+      },
+      SIMULATOR_MAIN,
+    );
+    expect(await sim.exited).toBe(1);
+    expect(sim.output()).toMatch(/never runs with NODE_ENV=production/);
   });
 });

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+export const SIMULATOR_MAIN = join(__dirname, '..', '..', 'dist', 'src', 'simulator', 'main.js');
 
 export interface AppProcess {
   child: ChildProcess;
@@ -11,9 +12,9 @@ export interface AppProcess {
 }
 
 /** Runs the built service (`npm test` builds first) as a real process with the given env. */
-export function spawnApp(env: Record<string, string>): AppProcess {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first`);
-  const child = spawn(process.execPath, [MAIN], {
+export function spawnApp(env: Record<string, string>, entry = MAIN): AppProcess {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
+  const child = spawn(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
