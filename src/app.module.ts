@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
+import { AuthModule } from './modules/auth/auth.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
@@ -28,6 +29,7 @@ export class AppModule {
         RedisModule,
         MetricsModule.forRoot(),
         HealthModule,
+        ...(api ? [AuthModule] : []),
         ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),
       ],
     };

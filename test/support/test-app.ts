@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { register } from 'prom-client';
 import { createApp } from '../../src/app.factory';
 import type { AppConfig } from '../../src/config/app-config';
@@ -36,10 +36,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(env: Env = {}, config = testConfig(env)): Promise<TestApp> {
+export async function startTestApp(
+  env: Env = {},
+  config = testConfig(env),
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<TestApp> {
   // prom-client's default registry is process-wide; a second app in one file re-registers.
   register.clear();
-  const app = await createApp(config, pino({ level: 'silent' }));
+  const app = await createApp(config, logger);
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
