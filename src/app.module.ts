@@ -5,6 +5,7 @@ import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { MessagingModule } from './modules/messaging/messaging.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
@@ -30,6 +31,7 @@ export class AppModule {
         MetricsModule.forRoot(),
         HealthModule,
         ...(api ? [AuthModule] : []),
+        MessagingModule.forRole(api),
         ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),
       ],
     };

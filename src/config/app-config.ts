@@ -59,6 +59,17 @@ export interface AppConfig {
     maxAttempts: number;
     enqueueTimeoutMs: number;
     windowCheck: boolean;
+    /** First retry's backoff ceiling; doubles each attempt (full jitter). Not an env var. */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    /** A `dispatching` row older than this belongs to a dead worker. Not an env var. */
+    dispatchStaleMs: number;
+    /** How often the worker's sweeper looks for rows whose job is missing. Not an env var. */
+    sweepEveryMs: number;
+    /** A `pending` row due this long ago without a job is re-queued. Not an env var. */
+    sweepGraceMs: number;
+    /** Jobs one worker process runs at once. Not an env var. */
+    workerConcurrency: number;
   };
   delivery: {
     stuckAfterSeconds: number;

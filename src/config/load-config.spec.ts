@@ -48,7 +48,16 @@ describe('loadConfig', () => {
       webhookUnsignedPerIp: 200,
       twilioMps: 80,
     });
-    expect(config.sending).toEqual({ maxAttempts: 8, enqueueTimeoutMs: 500, windowCheck: true });
+    expect(config.sending).toMatchObject({
+      maxAttempts: 8,
+      enqueueTimeoutMs: 500,
+      windowCheck: true,
+    });
+    expect(config.redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'wa:',
+      queuePrefix: 'wa-bull',
+    });
     expect(config.shutdownTimeoutMs).toBe(25_000);
     expect(config.docsEnabled).toBe(true);
     expect(config.signatureMode).toBe('enforce');
@@ -68,6 +77,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x@y/z', 'expected a URL (postgres or postgresql)'],
     ['DB_POOL_SIZE', '0', 'expected an integer between 1 and 200'],
     ['REDIS_URL', 'localhost:6379', 'expected a URL (redis or rediss)'],
+    ['REDIS_PREFIX', 'has space', 'expected 1–32 letters, digits, - or _'],
     ['TWILIO_ACCOUNT_SID', 'AC123', 'expected AC followed by 32 hex characters'],
     ['TWILIO_AUTH_TOKEN', 'short', 'expected at least 16 characters'],
     ['TWILIO_AUTH_TOKEN_PREVIOUS', 'short', 'expected at least 16 characters'],

@@ -64,11 +64,7 @@ export function loadConfig(env: Env): AppConfig {
       url: reader.required('DATABASE_URL', url('postgres', 'postgresql'), dev(DEV_DATABASE_URL)),
       poolSize: reader.required('DB_POOL_SIZE', int(1, 200), '10'),
     },
-    redis: {
-      url: reader.required('REDIS_URL', url('redis', 'rediss'), dev(DEV_REDIS_URL)),
-      keyPrefix: 'wa:',
-      queuePrefix: 'wa-bull',
-    },
+    redis: readRedis(reader, dev(DEV_REDIS_URL)),
     twilio,
     simulator: {
       port: reader.required('SIMULATOR_PORT', int(0, 65535), '4010'),
@@ -101,6 +97,12 @@ export function loadConfig(env: Env): AppConfig {
       maxAttempts: reader.required('SEND_MAX_ATTEMPTS', int(1, 100), '8'),
       enqueueTimeoutMs: reader.required('ENQUEUE_TIMEOUT_MS', int(10, 60_000), '500'),
       windowCheck: reader.required('WINDOW_CHECK', parseSwitch, 'on'),
+      retryBaseMs: 15_000,
+      retryMaxMs: 15 * 60_000,
+      dispatchStaleMs: 30_000,
+      sweepEveryMs: 5_000,
+      sweepGraceMs: 5_000,
+      workerConcurrency: 32,
     },
     delivery: {
       stuckAfterSeconds: reader.required('STUCK_AFTER', int(1, 30 * 86_400), '600'),
@@ -122,6 +124,19 @@ export function loadConfig(env: Env): AppConfig {
   }
   if (reader.problems.length > 0) throw new ConfigError(reader.problems);
   return config;
+}
+
+function readRedis(reader: EnvReader, devUrl: string | undefined): AppConfig['redis'] {
+  const prefix = reader.required(
+    'REDIS_PREFIX',
+    (raw) => parsePattern(raw, /^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, - or _'),
+    'wa',
+  );
+  return {
+    url: reader.required('REDIS_URL', url('redis', 'rediss'), devUrl),
+    keyPrefix: `${prefix}:`,
+    queuePrefix: `${prefix}-bull`,
+  };
 }
 
 function readTwilio(reader: EnvReader, production: boolean): AppConfig['twilio'] {

@@ -10,6 +10,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private cutOff = false;
   port = 0;
+  /** Milliseconds added to every chunk going upstream (a slow network). */
+  delayMs = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -63,6 +65,10 @@ export class TcpProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream).pipe(client);
+    upstream.pipe(client);
+    client.on('data', (chunk: Buffer) => {
+      if (this.delayMs === 0) upstream.write(chunk);
+      else setTimeout(() => upstream.write(chunk), this.delayMs);
+    });
   }
 }

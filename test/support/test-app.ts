@@ -25,8 +25,18 @@ export function testConfig(env: Env = {}): AppConfig {
     ...env,
   });
   appCount += 1;
-  config.redis.keyPrefix = `${FILE_PREFIX}:${appCount}:`;
-  config.redis.queuePrefix = `${FILE_PREFIX}-${appCount}-bull`;
+  if (env.REDIS_PREFIX === undefined) {
+    config.redis.keyPrefix = `${FILE_PREFIX}-${appCount}:`;
+    config.redis.queuePrefix = `${FILE_PREFIX}-${appCount}-bull`;
+  }
+  // Fast retries and sweeps, so outage tests take seconds, not the production minutes.
+  Object.assign(config.sending, {
+    retryBaseMs: 200,
+    retryMaxMs: 2_000,
+    dispatchStaleMs: 3_000,
+    sweepEveryMs: 500,
+    sweepGraceMs: 1_000,
+  });
   return config;
 }
 

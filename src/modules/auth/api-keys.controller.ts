@@ -4,7 +4,7 @@ import type { Principal } from './auth.types';
 import { CurrentUser } from './current-user.decorator';
 import { CreateApiKeyDto, toApiKeyResponse, type ApiKeyResponse } from './dto/api-key.dto';
 import { Roles } from './roles.decorator';
-import { UuidParamPipe } from './uuid-param.pipe';
+import { UuidParamPipe } from '../../common/http/uuid-param.pipe';
 
 @Roles('admin')
 @Controller('api/v1/api-keys')

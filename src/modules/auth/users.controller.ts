@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { CreateUserDto, toUserResponse, UpdateUserDto, type UserResponse } from './dto/user.dto';
 import { Roles } from './roles.decorator';
 import { UsersService } from './users.service';
-import { UuidParamPipe } from './uuid-param.pipe';
+import { UuidParamPipe } from '../../common/http/uuid-param.pipe';
 
 @Roles('admin')
 @Controller('api/v1/users')

@@ -1,0 +1,39 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { EventResult, StatusEvent } from './delivery.types';
+import { toMessageResponse, type MessageResponse } from './dto/message.response';
+import { MessageEventsRepository } from './message-events.repository';
+import { MessagesRepository } from './messages.repository';
+
+/** The one entry point for status events, whatever their source (worker, callback, reconciler). */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+
+  constructor(
+    private readonly events: MessageEventsRepository,
+    private readonly messages: MessagesRepository,
+  ) {}
+
+  async applyEvent(event: StatusEvent): Promise<EventResult> {
+    const result = await this.events.record(event);
+    if (result.anomaly) {
+      this.logger.warn(
+        {
+          messageId: result.messageId,
+          sid: event.twilioSid,
+          status: event.status,
+          errorCode: event.errorCode,
+        },
+        'Failure reported after delivery; logged, not applied',
+      );
+    }
+    return result;
+  }
+
+  /** The Message shape with its history, or null. */
+  async describe(messageId: string): Promise<MessageResponse | null> {
+    const message = await this.messages.findById(messageId);
+    if (!message) return null;
+    return toMessageResponse(message, await this.messages.history(message.id));
+  }
+}

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../database/returning';
+import type { EventResult, StatusEvent } from './delivery.types';
+import { allowedPredecessors, decideTransition, isFailure, stagesProvedBy } from './status-machine';
+
+/**
+ * Applies status events: one log row per distinct (message, status, error code) decided by the
+ * unique indexes, and one conditional UPDATE that only moves a status forward — safe with any
+ * number of replicas applying events for the same message at once.
+ */
+@Injectable()
+export class MessageEventsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  record(event: StatusEvent): Promise<EventResult> {
+    return this.dataSource.transaction((manager) => this.recordIn(manager, event));
+  }
+
+  private async recordIn(manager: EntityManager, event: StatusEvent): Promise<EventResult> {
+    const at = event.at ?? new Date();
+    const target = await this.findTarget(manager, event);
+    const logId = await this.insertLog(manager, event, target?.id ?? null, at);
+    if (logId === null)
+      return { outcome: 'duplicate', messageId: target?.id ?? null, anomaly: false };
+    if (!target) return { outcome: 'orphan', messageId: null, anomaly: false };
+    const applied = await this.applyToMessage(manager, target.id, event, at);
+    const anomaly = !applied && decideTransition(target.status, event.status).anomaly;
+    if (applied)
+      await manager.query('UPDATE message_status_logs SET applied = true WHERE id = $1', [logId]);
+    return { outcome: applied ? 'applied' : 'logged', messageId: target.id, anomaly };
+  }
+
+  private async findTarget(
+    manager: EntityManager,
+    event: StatusEvent,
+  ): Promise<{ id: string; status: string } | null> {
+    if (event.messageId !== undefined) {
+      const rows = await manager.query<{ id: string; status: string }[]>(
+        'SELECT id, status FROM whatsapp_messages WHERE id = $1',
+        [event.messageId],
+      );
+      if (rows.length > 0) return rows[0];
+    }
+    if (event.twilioSid === undefined) return null;
+    const rows = await manager.query<{ id: string; status: string }[]>(
+      'SELECT id, status FROM whatsapp_messages WHERE twilio_sid = $1',
+      [event.twilioSid],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The new log row's id, or null when this exact event is already there. */
+  private async insertLog(
+    manager: EntityManager,
+    event: StatusEvent,
+    messageId: string | null,
+    at: Date,
+  ): Promise<string | null> {
+    const rows = await manager.query<{ id: string }[]>(
+      `INSERT INTO message_status_logs
+         (message_id, twilio_sid, status, error_code, error_message, source, applied, payload,
+          idempotency_token, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8, $9)
+       ON CONFLICT DO NOTHING RETURNING id`,
+      [
+        messageId,
+        event.twilioSid ?? null,
+        event.status,
+        event.errorCode ?? null,
+        event.errorMessage ?? null,
+        event.source,
+        event.payload ?? null,
+        event.idempotencyToken ?? null,
+        at,
+      ],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  private async applyToMessage(
+    manager: EntityManager,
+    messageId: string,
+    event: StatusEvent,
+    at: Date,
+  ): Promise<boolean> {
+    const allowed = allowedPredecessors(event.status);
+    if (allowed.length === 0) return false;
+    // Stage timestamps are set once, from the first event that proves them.
+    const stages = stagesProvedBy(event.status).map(
+      (column) => `${column} = COALESCE(${column}, $4)`,
+    );
+    const failure = isFailure(event.status);
+    const rows = await returning<{ id: string }>(
+      manager,
+      `UPDATE whatsapp_messages
+          SET status = $2,
+              twilio_sid = COALESCE(twilio_sid, $5),
+              ${failure ? 'error_code = $6, error_message = $7,' : ''}
+              ${stages.map((stage) => `${stage},`).join(' ')}
+              updated_at = now()
+        WHERE id = $1 AND status = ANY($3)
+        RETURNING id`,
+      [
+        messageId,
+        event.status,
+        allowed,
+        at,
+        event.twilioSid ?? null,
+        ...(failure ? [event.errorCode ?? null, event.errorMessage ?? null] : []),
+      ],
+    );
+    return rows.length > 0;
+  }
+}

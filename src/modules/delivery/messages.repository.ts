@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { MessageStatusLogEntity } from './entities/message-status-log.entity';
+import { WhatsappMessageEntity } from './entities/whatsapp-message.entity';
+
+@Injectable()
+export class MessagesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  findById(id: string): Promise<WhatsappMessageEntity | null> {
+    return this.dataSource.getRepository(WhatsappMessageEntity).findOneBy({ id });
+  }
+
+  findBySid(twilioSid: string): Promise<WhatsappMessageEntity | null> {
+    return this.dataSource.getRepository(WhatsappMessageEntity).findOneBy({ twilioSid });
+  }
+
+  /** The message's events in arrival order. */
+  history(messageId: string): Promise<MessageStatusLogEntity[]> {
+    return this.dataSource
+      .getRepository(MessageStatusLogEntity)
+      .find({ where: { messageId }, order: { receivedAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** True when another message already holds this SID (the double-send guard must not adopt it). */
+  async sidTaken(twilioSid: string): Promise<boolean> {
+    return this.dataSource.getRepository(WhatsappMessageEntity).existsBy({ twilioSid });
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  allowedPredecessors,
+  decideTransition,
+  isFinal,
+  OUTBOUND_STATUSES,
+  stagesProvedBy,
+} from './status-machine';
+
+// The expected decision for every (current, incoming) pair, written out from DESIGN §5.
+const RANK: Record<string, number> = {
+  pending: 0,
+  dispatching: 1,
+  accepted: 2,
+  scheduled: 2,
+  queued: 3,
+  sending: 4,
+  sent: 5,
+  delivered: 6,
+  read: 7,
+};
+const FAILURES = ['failed', 'undelivered', 'canceled'];
+
+function expected(current: string, incoming: string): { applies: boolean; anomaly: boolean } {
+  if (FAILURES.includes(current)) return { applies: false, anomaly: false };
+  if (FAILURES.includes(incoming)) {
+    return RANK[current] < 6
+      ? { applies: true, anomaly: false }
+      : { applies: false, anomaly: true };
+  }
+  return { applies: RANK[incoming] > RANK[current], anomaly: false };
+}
+
+const PAIRS = OUTBOUND_STATUSES.flatMap((current) =>
+  OUTBOUND_STATUSES.map((incoming) => [current, incoming]),
+);
+
+describe('decideTransition', () => {
+  it('should cover all 144 (current, incoming) pairs', () => {
+    expect(PAIRS).toHaveLength(144);
+  });
+
+  it.each(PAIRS)('%s ← %s', (current, incoming) => {
+    expect(decideTransition(current, incoming)).toEqual(expected(current, incoming));
+  });
+
+  it.each([
+    ['delivered', 'sent', false],
+    ['read', 'delivered', false],
+    ['sent', 'read', true],
+    ['queued', 'failed', true],
+    ['sent', 'undelivered', true],
+    ['failed', 'sent', false],
+    ['dispatching', 'queued', true],
+    ['dispatching', 'accepted', true],
+    ['accepted', 'scheduled', false],
+  ])(
+    'should decide the cases people get wrong: %s ← %s applies=%s',
+    (current, incoming, applies) => {
+      expect(decideTransition(current, incoming).applies).toBe(applies);
+    },
+  );
+
+  it('should flag a failure after delivery as an anomaly, not apply it', () => {
+    expect(decideTransition('delivered', 'failed')).toEqual({ applies: false, anomaly: true });
+    expect(decideTransition('read', 'undelivered')).toEqual({ applies: false, anomaly: true });
+  });
+
+  it.each([['received'], ['partially_delivered'], ['bogus']])(
+    'should never apply the unknown status %s',
+    (status) => {
+      for (const current of OUTBOUND_STATUSES)
+        expect(decideTransition(current, status).applies).toBe(false);
+      expect(decideTransition(status, 'read').applies).toBe(false);
+    },
+  );
+});
+
+describe('allowedPredecessors', () => {
+  it.each(OUTBOUND_STATUSES.map((status) => [status]))(
+    'should list exactly the statuses %s may replace',
+    (incoming) => {
+      const allowed = OUTBOUND_STATUSES.filter((current) => expected(current, incoming).applies);
+      expect(allowedPredecessors(incoming)).toEqual(allowed);
+    },
+  );
+});
+
+describe('stagesProvedBy', () => {
+  it('should let read prove every earlier stage', () => {
+    expect(stagesProvedBy('read')).toEqual(['accepted_at', 'sent_at', 'delivered_at', 'read_at']);
+    expect(stagesProvedBy('delivered')).toEqual(['accepted_at', 'sent_at', 'delivered_at']);
+    expect(stagesProvedBy('undelivered')).toEqual(['failed_at']);
+    expect(stagesProvedBy('pending')).toEqual([]);
+  });
+});
+
+describe('isFinal', () => {
+  const now = Date.parse('2026-11-27T00:00:00Z');
+  it.each([
+    ['delivered', null, true],
+    ['read', null, true],
+    ['failed', null, true],
+    ['undelivered', null, true],
+    ['canceled', null, true],
+    ['sent', new Date(now - 73 * 3600_000), true],
+    ['sent', new Date(now - 71 * 3600_000), false],
+    ['queued', null, false],
+    ['pending', null, false],
+    ['dispatching', null, false],
+  ] as const)('%s (sent at %p) final=%s', (status, sentAt, final) => {
+    expect(isFinal(status, sentAt, now)).toBe(final);
+  });
+});

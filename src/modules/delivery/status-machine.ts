@@ -1,0 +1,108 @@
+// The status state machine of DESIGN §5. Pure: no Nest, no I/O; table-tested over every pair.
+
+export const PROGRESS_STATUSES = [
+  'pending',
+  'dispatching',
+  'accepted',
+  'scheduled',
+  'queued',
+  'sending',
+  'sent',
+  'delivered',
+  'read',
+] as const;
+export const FAILURE_STATUSES = ['failed', 'undelivered', 'canceled'] as const;
+/** Inbound messages live outside the outbound ladder. */
+export const INBOUND_STATUSES = ['receiving', 'received'] as const;
+
+export type ProgressStatus = (typeof PROGRESS_STATUSES)[number];
+export type FailureStatus = (typeof FAILURE_STATUSES)[number];
+export type MessageStatus = ProgressStatus | FailureStatus | (typeof INBOUND_STATUSES)[number];
+export const OUTBOUND_STATUSES: readonly (ProgressStatus | FailureStatus)[] = [
+  ...PROGRESS_STATUSES,
+  ...FAILURE_STATUSES,
+];
+
+const RANK: Readonly<Record<ProgressStatus, number>> = {
+  pending: 0,
+  dispatching: 1,
+  accepted: 2,
+  scheduled: 2,
+  queued: 3,
+  sending: 4,
+  sent: 5,
+  delivered: 6,
+  read: 7,
+};
+
+export function isFailure(status: string): status is FailureStatus {
+  return (FAILURE_STATUSES as readonly string[]).includes(status);
+}
+
+export function isProgress(status: string): status is ProgressStatus {
+  return (PROGRESS_STATUSES as readonly string[]).includes(status);
+}
+
+export interface TransitionDecision {
+  /** The message's status changes to the incoming one. */
+  applies: boolean;
+  /** A failure reported after delivered/read: logged and counted, never applied. */
+  anomaly: boolean;
+}
+
+/**
+ * Whether an event moves a message forward. Only forward moves apply; a late `sent` never
+ * overwrites `delivered`; `failed`/`undelivered`/`canceled` win over anything below `delivered`;
+ * nothing leaves a failure state (only an explicit retry, which is not an event).
+ */
+export function decideTransition(current: string, incoming: string): TransitionDecision {
+  if (isFailure(current)) return { applies: false, anomaly: false };
+  if (!isProgress(current)) return { applies: false, anomaly: false };
+  if (isFailure(incoming)) {
+    const applies = RANK[current] < RANK.delivered;
+    return { applies, anomaly: !applies };
+  }
+  if (!isProgress(incoming)) return { applies: false, anomaly: false };
+  return { applies: RANK[incoming] > RANK[current], anomaly: false };
+}
+
+/** The statuses an incoming event may replace: the WHERE of the one conditional UPDATE. */
+export function allowedPredecessors(incoming: string): string[] {
+  return OUTBOUND_STATUSES.filter((current) => decideTransition(current, incoming).applies);
+}
+
+/** Stage timestamp columns an event proves (read proves delivered and sent). */
+export type StageColumn = 'accepted_at' | 'sent_at' | 'delivered_at' | 'read_at' | 'failed_at';
+
+export function stagesProvedBy(status: string): StageColumn[] {
+  switch (status) {
+    case 'accepted':
+    case 'scheduled':
+    case 'queued':
+    case 'sending':
+      return ['accepted_at'];
+    case 'sent':
+      return ['accepted_at', 'sent_at'];
+    case 'delivered':
+      return ['accepted_at', 'sent_at', 'delivered_at'];
+    case 'read':
+      return ['accepted_at', 'sent_at', 'delivered_at', 'read_at'];
+    case 'failed':
+    case 'undelivered':
+    case 'canceled':
+      return ['failed_at'];
+    default:
+      return [];
+  }
+}
+
+const SENT_IS_FINAL_AFTER_MS = 72 * 3600_000;
+
+/**
+ * Final for reconciliation and the stuck gauge: delivered, read, failures, and sent older than
+ * 72 h (Twilio's own rule; read receipts can be off, so delivered is final).
+ */
+export function isFinal(status: string, sentAt: Date | null, now: number = Date.now()): boolean {
+  if (status === 'delivered' || status === 'read' || isFailure(status)) return true;
+  return status === 'sent' && sentAt !== null && now - sentAt.getTime() > SENT_IS_FINAL_AFTER_MS;
+}

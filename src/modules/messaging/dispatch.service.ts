@@ -1,0 +1,198 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { maskPhone } from '../../common/logging/mask';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { DeliveryService } from '../delivery/delivery.service';
+import { MessagesRepository } from '../delivery/messages.repository';
+import { TwilioClient } from '../twilio/twilio.client';
+import { TwilioApiError, TwilioNetworkError } from '../twilio/twilio.errors';
+import type { TwilioMessage } from '../twilio/twilio.types';
+import { OutboundQueue } from './outbound.queue';
+import { OutboxRepository, type ClaimedMessage } from './outbox.repository';
+import { decideRetry, type SendFailure } from './retry-policy';
+
+// Twilio's clock and ours may disagree; look a little before the uncertain attempt began.
+const LOOKUP_SKEW_MS = 60_000;
+const LOOKUP_LIMIT = 50;
+
+export interface DispatchOutcome {
+  /** Twilio asked to slow down: pause the whole sender this long. */
+  backOffSenderMs?: number;
+}
+
+/**
+ * One send attempt (DESIGN §6.3–6.5): claim the row, look first when an earlier attempt may
+ * have reached Twilio, call Twilio, store the answer, or decide the retry. Safe to run twice:
+ * a job that cannot claim the row does nothing.
+ */
+@Injectable()
+export class DispatchService {
+  private readonly logger = new Logger(DispatchService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly queue: OutboundQueue,
+    private readonly twilio: TwilioClient,
+    private readonly delivery: DeliveryService,
+    private readonly messages: MessagesRepository,
+  ) {}
+
+  async dispatch(messageId: string): Promise<DispatchOutcome> {
+    const claimed = await this.outbox.claimForSend(messageId, this.config.sending.dispatchStaleMs);
+    if (!claimed) {
+      this.logger.debug({ messageId }, 'Job found the message already taken or done');
+      return {};
+    }
+    const context = { messageId, attempt: claimed.attempts, to: maskPhone(claimed.to) };
+    let sent: TwilioMessage;
+    try {
+      if (claimed.uncertainSince !== null) {
+        const existing = await this.findAtTwilio(claimed, claimed.uncertainSince);
+        if (existing) {
+          this.logger.log(
+            { ...context, sid: existing.sid },
+            'Adopted the message an earlier attempt created',
+          );
+          await this.accept(claimed, existing);
+          return {};
+        }
+      }
+      sent = await this.twilio.createMessage({
+        to: claimed.to,
+        ...(claimed.from !== null ? { from: claimed.from } : {}),
+        ...(claimed.from === null && this.config.twilio.messagingServiceSid
+          ? { messagingServiceSid: this.config.twilio.messagingServiceSid }
+          : {}),
+        ...(claimed.body !== null ? { body: claimed.body } : {}),
+        mediaUrls: claimed.mediaUrls,
+        ...(claimed.contentSid !== null ? { contentSid: claimed.contentSid } : {}),
+        ...(claimed.contentVariables !== null
+          ? { contentVariables: claimed.contentVariables }
+          : {}),
+        statusCallback: this.statusCallbackFor(claimed.id),
+      });
+    } catch (error) {
+      return this.handleFailure(claimed, error, context);
+    }
+    await this.accept(claimed, sent);
+    this.logger.log(
+      { ...context, sid: sent.sid, status: sent.status },
+      'Twilio accepted the message',
+    );
+    return {};
+  }
+
+  /** PUBLIC_BASE_URL/api/v1/whatsapp/status?mid=<id>#rc=3&rp=5xx,rt,ct (the fragment is not signed). */
+  statusCallbackFor(messageId: string): string {
+    return `${this.config.publicBaseUrl}/api/v1/whatsapp/status?mid=${messageId}#rc=3&rp=5xx,rt,ct`;
+  }
+
+  private async accept(claimed: ClaimedMessage, message: TwilioMessage): Promise<void> {
+    await this.outbox.storeSid(claimed.id, message.sid);
+    await this.delivery.applyEvent({
+      messageId: claimed.id,
+      twilioSid: message.sid,
+      status: message.status,
+      errorCode: message.errorCode,
+      errorMessage: message.errorMessage,
+      source: 'worker',
+    });
+  }
+
+  /**
+   * The double-send guard: a message to the same recipient from the same sender, created since
+   * the uncertain attempt began, with the same body (templates: Twilio does not report the
+   * ContentSid, so any body), whose SID no other message of ours holds. Oldest first.
+   */
+  private async findAtTwilio(claimed: ClaimedMessage, since: Date): Promise<TwilioMessage | null> {
+    const listed = await this.twilio.listMessages({
+      to: claimed.to,
+      ...(claimed.from !== null ? { from: claimed.from } : {}),
+      limit: LOOKUP_LIMIT,
+    });
+    const from = since.getTime() - LOOKUP_SKEW_MS;
+    const candidates = listed
+      .filter((message) => message.dateCreated !== null && message.dateCreated.getTime() >= from)
+      .filter(
+        (message) => claimed.contentSid !== null || (message.body ?? '') === (claimed.body ?? ''),
+      )
+      .reverse();
+    for (const candidate of candidates) {
+      if (!(await this.messages.sidTaken(candidate.sid))) return candidate;
+    }
+    return null;
+  }
+
+  private async handleFailure(
+    claimed: ClaimedMessage,
+    error: unknown,
+    context: Record<string, unknown>,
+  ): Promise<DispatchOutcome> {
+    const failure = toFailure(error);
+    const errorCode = error instanceof TwilioApiError ? (error.code ?? null) : null;
+    const errorMessage = describe(error);
+    const decision = decideRetry(failure, {
+      attempt: claimed.attempts,
+      maxAttempts: claimed.maxAttempts,
+      baseDelayMs: this.config.sending.retryBaseMs,
+      maxDelayMs: this.config.sending.retryMaxMs,
+      random: Math.random,
+    });
+    if (decision.action === 'fail') {
+      this.logger.warn(
+        { ...context, errorCode, reason: errorMessage, retryable: decision.retryable },
+        'Send failed',
+      );
+      await this.outbox.prepareFailure(claimed.id, decision.retryable);
+      await this.delivery.applyEvent({
+        messageId: claimed.id,
+        status: 'failed',
+        errorCode,
+        errorMessage,
+        source: 'worker',
+      });
+      return {};
+    }
+    this.logger.warn(
+      {
+        ...context,
+        errorCode,
+        reason: errorMessage,
+        retryInMs: decision.delayMs,
+        uncertain: decision.uncertain,
+      },
+      'Send attempt failed; retrying',
+    );
+    const attempts = await this.outbox.scheduleRetry(claimed.id, {
+      delayMs: decision.delayMs,
+      errorCode,
+      errorMessage,
+      uncertain: decision.uncertain,
+    });
+    // If Redis does not take the job now, the sweeper queues it once it is due.
+    if (attempts !== null) await this.queue.enqueue(claimed.id, attempts + 1, decision.delayMs);
+    return decision.backOffSender ? { backOffSenderMs: decision.delayMs } : {};
+  }
+}
+
+function toFailure(error: unknown): SendFailure {
+  if (error instanceof TwilioApiError) {
+    return {
+      kind: 'api',
+      status: error.status,
+      code: error.code,
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
+  }
+  if (error instanceof TwilioNetworkError)
+    return { kind: 'network', maybeProcessed: error.maybeProcessed };
+  // Anything else happened before or around the call: treat it as a network failure of unknown outcome.
+  return { kind: 'network', maybeProcessed: true };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof TwilioNetworkError) return `network (${error.kind}): ${error.message}`;
+  if (error instanceof Error) return error.message.slice(0, 500);
+  return String(error).slice(0, 500);
+}

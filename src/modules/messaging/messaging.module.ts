@@ -1,0 +1,53 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { TwilioModule } from '../twilio/twilio.module';
+import { DispatchService } from './dispatch.service';
+import { IdempotencyRepository } from './idempotency.repository';
+import type { Redis } from 'ioredis';
+import { REDIS_CLIENT } from '../../redis/redis.constants';
+import { MessagingController } from './messaging.controller';
+import { MessagingService } from './messaging.service';
+import { OutboundQueue } from './outbound.queue';
+import { OutboundWorker } from './outbound.worker';
+import { OutboxRepository } from './outbox.repository';
+import { RedisThrottlerStorage } from './redis-throttler.storage';
+import { SendThrottlerGuard } from './send-throttler.guard';
+import { SweeperService } from './sweeper.service';
+
+/**
+ * POST /send, the outbox, the outbound queue and its processor, the sweeper, the retry policy,
+ * per-user and per-sender rate limits, and the 24-hour window and opt-out checks. The worker
+ * parts start only in the worker and all roles.
+ */
+@Module({
+  imports: [
+    DeliveryModule,
+    TwilioModule,
+    ThrottlerModule.forRootAsync({
+      inject: [APP_CONFIG, REDIS_CLIENT],
+      useFactory: (config: AppConfig, redis: Redis) => ({
+        throttlers: [{ name: 'default', ttl: 1000, limit: config.limits.sendPerUserPerSecond }],
+        storage: new RedisThrottlerStorage(redis),
+      }),
+    }),
+  ],
+  providers: [
+    DispatchService,
+    IdempotencyRepository,
+    MessagingService,
+    OutboundQueue,
+    OutboundWorker,
+    OutboxRepository,
+    SendThrottlerGuard,
+    SweeperService,
+  ],
+})
+export class MessagingModule {
+  /** The HTTP routes only where the API runs. */
+  static forRole(serveHttp: boolean): DynamicModule {
+    return { module: MessagingModule, controllers: serveHttp ? [MessagingController] : [] };
+  }
+}

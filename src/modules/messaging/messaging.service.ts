@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { maskPhone } from '../../common/logging/mask';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import type { Principal } from '../auth/auth.types';
+import { ContactsRepository } from '../delivery/contacts.repository';
+import { DeliveryService } from '../delivery/delivery.service';
+import type { MessageResponse } from '../delivery/dto/message.response';
+import { canonicalJson } from './canonical-json';
+import type { SendAccepted, SendMessageDto } from './dto/send-message.dto';
+import { IdempotencyRepository } from './idempotency.repository';
+import { MessagingException } from './messaging.exception';
+import { OutboundQueue } from './outbound.queue';
+import { OutboxRepository } from './outbox.repository';
+import { normalizeWhatsappNumber } from './phone';
+import { decideSend } from './send-policy';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface SendResult {
+  status: number;
+  body: SendAccepted;
+}
+
+@Injectable()
+export class MessagingService {
+  private readonly logger = new Logger(MessagingService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly queue: OutboundQueue,
+    private readonly contacts: ContactsRepository,
+    private readonly idempotency: IdempotencyRepository,
+    private readonly delivery: DeliveryService,
+  ) {}
+
+  /**
+   * Outbox (DESIGN §6.1–6.2): the row is committed before the job is added, and the answer does
+   * not wait on Redis longer than ENQUEUE_TIMEOUT_MS. With an Idempotency-Key, the same body gets
+   * the first answer again; another body 422; a first request still running 409.
+   */
+  async send(
+    principal: Principal,
+    dto: SendMessageDto,
+    idempotencyKey?: string,
+  ): Promise<SendResult> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw MessagingException.invalidIdempotencyKey();
+    }
+    if (idempotencyKey !== undefined) {
+      const hash = createHash('sha256').update(canonicalJson(dto)).digest('hex');
+      const claim = await this.idempotency.claim(principal.userId, idempotencyKey, hash);
+      switch (claim.kind) {
+        case 'replay':
+          return { status: claim.status, body: claim.body as SendAccepted };
+        case 'reused':
+          throw MessagingException.idempotencyKeyReused();
+        case 'in-flight':
+          throw MessagingException.idempotencyKeyInFlight();
+        case 'new':
+          break;
+      }
+    }
+    let id: string;
+    try {
+      id = await this.createPending(principal, dto, idempotencyKey);
+    } catch (error) {
+      if (idempotencyKey !== undefined)
+        await this.idempotency.release(principal.userId, idempotencyKey);
+      throw error;
+    }
+    const queued = await this.queue.enqueue(id, 1);
+    this.logger.log({ messageId: id, to: maskPhone(dto.to), queued }, 'Message accepted');
+    return { status: 202, body: accepted(id) };
+  }
+
+  private async createPending(
+    principal: Principal,
+    dto: SendMessageDto,
+    idempotencyKey?: string,
+  ): Promise<string> {
+    const phone = normalizeWhatsappNumber(dto.to);
+    if (!phone.ok) throw new Error('send DTO validation let an invalid number through');
+    const contact = await this.contacts.findByPhone(phone.e164);
+    const decision = decideSend({
+      isTemplate: dto.contentSid !== undefined,
+      windowCheck: this.config.sending.windowCheck,
+      lastInboundAt: contact?.lastInboundAt ?? null,
+      optedOutAt: contact?.optedOutAt ?? null,
+      now: Date.now(),
+    });
+    if (decision === 'opted-out') throw MessagingException.optedOut();
+    if (decision === 'window-closed') throw MessagingException.windowClosed();
+    const mediaUrls = dto.mediaUrl === undefined ? [] : [dto.mediaUrl].flat();
+    return this.outbox.insertPending(
+      {
+        from: this.config.twilio.messagingServiceSid
+          ? null
+          : (this.config.twilio.whatsappFrom ?? null),
+        to: phone.address,
+        body: dto.message ?? null,
+        contentSid: dto.contentSid ?? null,
+        contentVariables: dto.contentVariables ?? null,
+        mediaUrls,
+        reference: dto.reference ?? null,
+        metadata: dto.metadata ?? null,
+        createdBy: principal.userId,
+        idempotencyKey: idempotencyKey ?? null,
+        maxAttempts: this.config.sending.maxAttempts,
+      },
+      idempotencyKey === undefined
+        ? undefined
+        : (manager, id) =>
+            this.idempotency.complete(manager, principal.userId, idempotencyKey, 202, accepted(id)),
+    );
+  }
+
+  /** An admin's retry of a failed message whose last error was retryable (a new job id). */
+  async retry(messageId: string): Promise<MessageResponse> {
+    const attempts = await this.outbox.resetForRetry(messageId, this.config.sending.maxAttempts);
+    if (attempts === null) {
+      if (!(await this.delivery.describe(messageId))) throw MessagingException.notFound();
+      throw MessagingException.notRetryable();
+    }
+    await this.queue.enqueue(messageId, attempts + 1);
+    this.logger.log({ messageId, attempt: attempts + 1 }, 'Message queued again by an admin');
+    const message = await this.delivery.describe(messageId);
+    if (!message) throw MessagingException.notFound();
+    return message;
+  }
+}
+
+function accepted(id: string): SendAccepted {
+  return { success: true, id, status: 'pending', messageSid: null };
+}

@@ -1,0 +1,70 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { createBullConnection } from '../../queue/bullmq-connection';
+import { OutboundJob, QueueName, sendJobId, type SendJobData } from '../../queue/queue.constants';
+
+const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+
+/** The producer side of the outbound queue. Never blocks a request longer than ENQUEUE_TIMEOUT_MS. */
+@Injectable()
+export class OutboundQueue implements OnModuleDestroy {
+  private readonly logger = new Logger(OutboundQueue.name);
+  private readonly connection: Redis;
+  readonly queue: Queue<SendJobData>;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.connection = createBullConnection(config.redis.url, 'producer', this.logger);
+    this.queue = new Queue<SendJobData>(QueueName.Outbound, {
+      connection: this.connection,
+      prefix: config.redis.queuePrefix,
+      // Finished jobs are removed, so an id is only ever "held" while its job can still run.
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
+    });
+    this.queue.on('error', () => undefined); // the connection logs state changes once
+  }
+
+  /**
+   * Adds the job for `attempt` (`<id>-<attempt>`). False when Redis did not take it in time: the
+   * row is committed, and the sweeper queues it once Redis answers again.
+   */
+  async enqueue(messageId: string, attempt: number, delayMs = 0): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.config.sending.enqueueTimeoutMs);
+    });
+    const add = this.queue
+      .add(
+        OutboundJob.Send,
+        { messageId },
+        { jobId: sendJobId(messageId, attempt), delay: Math.max(0, delayMs) },
+      )
+      .then(() => true)
+      .catch((error: unknown) => {
+        this.logger.warn(
+          { messageId, attempt, reason: (error as Error).message },
+          'Enqueue failed; the sweeper will retry',
+        );
+        return false;
+      });
+    try {
+      return await Promise.race([add, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whether the job for this attempt is still waiting, delayed or running. */
+  async hasLiveJob(messageId: string, attempt: number): Promise<boolean> {
+    const job = await this.queue.getJob(sendJobId(messageId, attempt));
+    if (!job) return false;
+    return LIVE_STATES.has(await job.getState());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.connection.status === 'ready') await this.queue.close().catch(() => undefined);
+    this.connection.disconnect();
+  }
+}

@@ -1,0 +1,71 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { OutboundQueue } from './outbound.queue';
+import { OutboxRepository } from './outbox.repository';
+
+const BATCH = 500;
+
+/**
+ * The outbox's safety net (worker role): re-queues `pending` rows that are due but have no live
+ * job (an enqueue that failed or timed out, a Redis flush) and `dispatching` rows whose worker
+ * died. Job ids are per attempt, so two sweepers or a late original job never send twice: the
+ * claim decides.
+ */
+@Injectable()
+export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(SweeperService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outbox: OutboxRepository,
+    private readonly queue: OutboundQueue,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.role === 'api') return;
+    this.timer = setInterval(() => {
+      this.running ??= this.sweep()
+        .then(() => undefined)
+        .catch((error: unknown) =>
+          this.logger.warn({ reason: (error as Error).message }, 'Sweep failed'),
+        )
+        .finally(() => (this.running = undefined));
+    }, this.config.sending.sweepEveryMs);
+  }
+
+  /** One pass; returns how many jobs it queued. */
+  async sweep(): Promise<number> {
+    let queued = 0;
+    for (;;) {
+      const due = await this.outbox.findDue(
+        this.config.sending.sweepGraceMs,
+        this.config.sending.dispatchStaleMs,
+        BATCH,
+      );
+      let added = 0;
+      for (const row of due) {
+        if (await this.queue.hasLiveJob(row.id, row.attempts + 1)) continue;
+        if (!(await this.queue.enqueue(row.id, row.attempts + 1))) return queued; // Redis still away
+        added += 1;
+      }
+      queued += added;
+      if (due.length < BATCH || added === 0) break;
+    }
+    if (queued > 0) this.logger.log({ queued }, 'Sweeper re-queued messages without a job');
+    return queued;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
