@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { MessageEventsRepository } from '../../src/modules/delivery/message-events.repository';
+import { OutboxRepository } from '../../src/modules/messaging/outbox.repository';
+import { testDatabaseUrl } from '../support/test-env';
+
+describe('status events and the outbox claim on the real database', () => {
+  let dataSource: DataSource;
+  let events: MessageEventsRepository;
+  let outbox: OutboxRepository;
+  let userId: string;
+
+  beforeAll(async () => {
+    dataSource = await new DataSource(
+      dataSourceOptions({ url: testDatabaseUrl(), poolSize: 20 }, []),
+    ).initialize();
+    events = new MessageEventsRepository(dataSource);
+    outbox = new OutboxRepository(dataSource);
+    const [user] = await dataSource.query<{ id: string }[]>(
+      `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
+      [`events-${randomUUID()}@example.com`],
+    );
+    userId = user.id;
+  });
+
+  afterAll(async () => {
+    await dataSource.destroy();
+  });
+
+  const newMessage = () =>
+    outbox.insertPending({
+      from: 'whatsapp:+14155238886',
+      to: 'whatsapp:+14155550100',
+      body: 'x',
+      contentSid: null,
+      contentVariables: null,
+      mediaUrls: [],
+      reference: null,
+      metadata: null,
+      createdBy: userId,
+      idempotencyKey: null,
+      maxAttempts: 8,
+    });
+
+  const row = async (id: string) =>
+    (
+      await dataSource.query<Record<string, unknown>[]>(
+        'SELECT * FROM whatsapp_messages WHERE id = $1',
+        [id],
+      )
+    )[0];
+
+  it('should move forward only, whatever order the events arrive in, setting every stage once', async () => {
+    const id = await newMessage();
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    const at = (s: number) => new Date(Date.UTC(2026, 10, 27, 0, 0, s));
+    expect(
+      (
+        await events.record({
+          messageId: id,
+          twilioSid: sid,
+          status: 'read',
+          source: 'callback',
+          at: at(3),
+        })
+      ).outcome,
+    ).toBe('applied');
+    expect(
+      (
+        await events.record({
+          messageId: id,
+          twilioSid: sid,
+          status: 'sent',
+          source: 'callback',
+          at: at(1),
+        })
+      ).outcome,
+    ).toBe('logged');
+    expect(
+      (
+        await events.record({
+          messageId: id,
+          twilioSid: sid,
+          status: 'delivered',
+          source: 'callback',
+          at: at(2),
+        })
+      ).outcome,
+    ).toBe('logged');
+    const message = await row(id);
+    expect(message).toMatchObject({ status: 'read', twilio_sid: sid });
+    for (const stage of ['accepted_at', 'sent_at', 'delivered_at', 'read_at'])
+      expect(message[stage]).toEqual(at(3));
+  });
+
+  it('should log a failure after delivery as an anomaly without applying it', async () => {
+    const id = await newMessage();
+    await events.record({ messageId: id, status: 'delivered', source: 'callback' });
+    const result = await events.record({
+      messageId: id,
+      status: 'failed',
+      errorCode: 30008,
+      source: 'callback',
+    });
+    expect(result).toMatchObject({ outcome: 'logged', anomaly: true });
+    expect(await row(id)).toMatchObject({ status: 'delivered', error_code: null, failed_at: null });
+  });
+
+  it('should count a repeated callback, with or without a token, as a duplicate that adds nothing', async () => {
+    const id = await newMessage();
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    expect(
+      (
+        await events.record({
+          messageId: id,
+          twilioSid: sid,
+          status: 'sent',
+          source: 'callback',
+          idempotencyToken: 't1',
+        })
+      ).outcome,
+    ).toBe('applied');
+    expect(
+      (
+        await events.record({
+          messageId: id,
+          twilioSid: sid,
+          status: 'sent',
+          source: 'callback',
+          idempotencyToken: 't2',
+        })
+      ).outcome,
+    ).toBe('duplicate');
+    expect(
+      (await events.record({ messageId: id, twilioSid: sid, status: 'sent', source: 'callback' }))
+        .outcome,
+    ).toBe('duplicate');
+    expect(
+      (
+        await events.record({
+          twilioSid: sid,
+          status: 'delivered',
+          source: 'callback',
+          idempotencyToken: 't1',
+        })
+      ).outcome,
+    ).toBe('duplicate');
+    const [{ n }] = await dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM message_status_logs WHERE message_id = $1',
+      [id],
+    );
+    expect(n).toBe(2); // pending (api) and sent
+  });
+
+  it('should apply exactly one of 50 concurrent identical events', async () => {
+    const id = await newMessage();
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () =>
+        events
+          .record({ messageId: id, twilioSid: sid, status: 'delivered', source: 'callback' })
+          .catch((error: Error) => error),
+      ),
+    );
+    const outcomes = results.map((result) => (result instanceof Error ? 'error' : result.outcome));
+    expect(outcomes.filter((outcome) => outcome === 'applied')).toHaveLength(1);
+    expect(outcomes.filter((outcome) => outcome === 'duplicate')).toHaveLength(49);
+  });
+
+  it('should keep an event for an unknown message as an orphan, once', async () => {
+    const sid = `SM${randomUUID().replace(/-/g, '')}`;
+    expect(
+      (await events.record({ twilioSid: sid, status: 'sent', source: 'callback' })).outcome,
+    ).toBe('orphan');
+    expect(
+      (await events.record({ twilioSid: sid, status: 'sent', source: 'callback' })).outcome,
+    ).toBe('duplicate');
+  });
+
+  it('should let exactly one of 20 concurrent workers claim a row', async () => {
+    const id = await newMessage();
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, () => outbox.claimForSend(id, 30_000)),
+    );
+    const won = claims.filter((claim) => claim !== null);
+    expect(won).toHaveLength(1);
+    expect(won[0]).toMatchObject({ id, attempts: 1, uncertainSince: null });
+    expect(await outbox.claimForSend(id, 30_000)).toBeNull();
+  });
+
+  it("should hand a dead worker's row to the next claim, marked uncertain since the first attempt", async () => {
+    const id = await newMessage();
+    const first = await outbox.claimForSend(id, 30_000);
+    await dataSource.query(
+      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
+      [id],
+    );
+    const second = await outbox.claimForSend(id, 30_000);
+    expect(first?.uncertainSince).toBeNull();
+    expect(second).toMatchObject({ attempts: 2 });
+    expect(second?.uncertainSince).toBeInstanceOf(Date);
+  });
+});
