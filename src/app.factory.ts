@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation.pipe';
-import { registerHttpHooks } from './common/http/http-hooks';
+import helmet from '@fastify/helmet';
+import { registerHttpHooks, registerSecurityHooks } from './common/http/http-hooks';
 import { requestIdFor } from './common/http/request-id';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsService } from './modules/metrics/http-metrics.service';
@@ -39,7 +40,11 @@ export async function createApp(
   app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
-  registerHttpHooks(app.getHttpAdapter().getInstance(), app.get(HttpMetricsService));
+  const fastify = app.getHttpAdapter().getInstance();
+  registerHttpHooks(fastify, app.get(HttpMetricsService));
+  registerSecurityHooks(fastify, { enforceHttps: config.isProduction });
+  // HSTS and the usual security headers on every answer.
+  await app.register(helmet, { hsts: { maxAge: 31_536_000, includeSubDomains: true } });
   await app.init();
   return app;
 }

@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { MessagingModule } from './modules/messaging/messaging.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
@@ -32,6 +33,7 @@ export class AppModule {
         HealthModule,
         ...(api ? [AuthModule] : []),
         MessagingModule.forRole(api),
+        ...(api ? [WebhooksModule] : []),
         ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),
       ],
     };

@@ -1,6 +1,8 @@
 import { DataSource } from 'typeorm';
 import type { Env } from '../../src/config/env-reader';
 import type { SimConfig } from '../../src/simulator/sim-config';
+import { encodeForm } from '../../src/simulator/form';
+import { twilioSignature, type FormParams } from '../../src/simulator/twilio-signature';
 import { adminToken, createUser, type TestUser } from '../factories/users.factory';
 import {
   SIM_ACCOUNT_SID,
@@ -9,6 +11,8 @@ import {
   type RunningTestSimulator,
 } from './simulator';
 import { startTestApp, testConfig, type TestApp } from './test-app';
+
+export const PUBLIC_URL = 'https://api.example.com';
 
 export interface SimTruth {
   messages: {
@@ -30,7 +34,15 @@ export class Stack {
     readonly sender: TestUser,
   ) {}
 
-  static async start(env: Env = {}, sim: Partial<SimConfig> = {}): Promise<Stack> {
+  /**
+   * `listen`: the app also listens on 127.0.0.1 and the simulator delivers callbacks to it, as a
+   * TLS-terminating proxy would (PUBLIC_BASE_URL defaults to https://api.example.com).
+   */
+  static async start(
+    env: Env = {},
+    sim: Partial<SimConfig> = {},
+    options: { listen?: boolean } = {},
+  ): Promise<Stack> {
     const simulator = await startSimulator('http://127.0.0.1:9', {
       callbackDelayMs: { min: 0, max: 5 },
       ...sim,
@@ -39,9 +51,17 @@ export class Stack {
       TWILIO_ACCOUNT_SID: SIM_ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: SIM_AUTH_TOKEN,
       TWILIO_API_BASE_URL: simulator.url,
+      PUBLIC_BASE_URL: PUBLIC_URL,
       ...env,
     });
+    simulator.simulator.context.options.publicBaseUrl = config.publicBaseUrl;
     const test = await startTestApp(env, config);
+    if (options.listen) {
+      await test.app.listen({ port: 0, host: '127.0.0.1' });
+      const address = test.app.getHttpAdapter().getInstance().server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      simulator.simulator.context.options.deliverTo = `http://127.0.0.1:${port}`;
+    }
     const stack = new Stack(test, simulator, await createUser(test.app, 'sender'));
     stack.users.push(stack.sender.id);
     return stack;
@@ -69,6 +89,36 @@ export class Stack {
           : {}),
       },
       payload: body,
+    });
+  }
+
+  /** A webhook POST signed as Twilio signs it, over PUBLIC_BASE_URL + path. */
+  signedPost(
+    path: string,
+    params: FormParams,
+    options: {
+      token?: string;
+      authToken?: string;
+      headers?: Record<string, string>;
+      ip?: string;
+    } = {},
+  ) {
+    const signature = twilioSignature(
+      options.authToken ?? SIM_AUTH_TOKEN,
+      `${this.test.config.publicBaseUrl}${path}`,
+      params,
+    );
+    return this.app.inject({
+      method: 'POST',
+      url: path,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+        ...(options.token !== undefined ? { 'i-twilio-idempotency-token': options.token } : {}),
+        ...options.headers,
+      },
+      payload: encodeForm(params),
+      ...(options.ip !== undefined ? { remoteAddress: options.ip } : {}),
     });
   }
 

@@ -20,6 +20,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.logger.error({ err: exception, errorId, requestId: request.id }, 'Unhandled error');
     }
     if (reply.sent) return;
-    void reply.status(mapped.body.statusCode).headers(mapped.headers).send(body);
+    // A route may have set another content type (the webhooks' text/xml) before it threw.
+    void reply
+      .status(mapped.body.statusCode)
+      .headers(mapped.headers)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(body);
   }
 }

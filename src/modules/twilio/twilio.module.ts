@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { TwilioClient } from './twilio.client';
+import { TwilioSignatureValidator } from './twilio-signature.validator';
 
 const API_TIMEOUT_MS = 10_000;
 
@@ -19,7 +20,13 @@ const API_TIMEOUT_MS = 10_000;
           timeoutMs: API_TIMEOUT_MS,
         }),
     },
+    {
+      provide: TwilioSignatureValidator,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new TwilioSignatureValidator(config.twilio.authToken, config.twilio.authTokenPrevious),
+    },
   ],
-  exports: [TwilioClient],
+  exports: [TwilioClient, TwilioSignatureValidator],
 })
 export class TwilioModule {}

@@ -1,0 +1,92 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { maskPhone } from '../../common/logging/mask';
+import { DeliveryService } from '../delivery/delivery.service';
+import { InboundRepository } from '../delivery/inbound.repository';
+import { field, parseInbound, type FormFields } from './inbound-fields';
+import { WebhookMetricsService } from './webhook-metrics.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Persist, then answer (DESIGN §7.3): a failure to persist is a 503, so Twilio retries. */
+@Injectable()
+export class WebhooksService {
+  private readonly logger = new Logger(WebhooksService.name);
+
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly inbound: InboundRepository,
+    private readonly metrics: WebhookMetricsService,
+  ) {}
+
+  async statusCallback(
+    fields: FormFields,
+    mid: string | undefined,
+    token: string | null,
+  ): Promise<void> {
+    const sid = field(fields, 'MessageSid') ?? field(fields, 'SmsSid');
+    const status = field(fields, 'MessageStatus') ?? field(fields, 'SmsStatus');
+    if (!sid || !status) {
+      throw new AppException(
+        ErrorCode.BadRequest,
+        'A status callback needs MessageSid and MessageStatus.',
+      );
+    }
+    const code = Number(field(fields, 'ErrorCode'));
+    const result = await this.persist('status', () =>
+      this.delivery.applyEvent({
+        ...(mid !== undefined && UUID.test(mid) ? { messageId: mid.toLowerCase() } : {}),
+        twilioSid: sid,
+        status: status.toLowerCase(),
+        errorCode: Number.isInteger(code) && code > 0 ? code : null,
+        errorMessage: field(fields, 'ErrorMessage') ?? null,
+        source: 'callback',
+        payload: { ...fields },
+        idempotencyToken: token,
+      }),
+    );
+    const label =
+      result.outcome === 'duplicate' ? 'duplicate' : result.outcome === 'orphan' ? 'orphan' : 'ok';
+    this.metrics.count('status', label);
+    this.logger.log(
+      { messageId: result.messageId, sid, status, outcome: result.outcome },
+      'Status callback',
+    );
+  }
+
+  async inboundMessage(fields: FormFields, token: string | null): Promise<void> {
+    const message = parseInbound(fields, token);
+    if (!message)
+      throw new AppException(
+        ErrorCode.BadRequest,
+        'An inbound message needs MessageSid, From and To.',
+      );
+    const outcome = await this.persist('inbound', () => this.inbound.record(message));
+    this.metrics.count('inbound', outcome === 'duplicate' ? 'duplicate' : 'ok');
+    this.logger.log(
+      { sid: message.twilioSid, from: maskPhone(message.from), outcome, optOut: message.optOut },
+      'Inbound message',
+    );
+  }
+
+  private async persist<T>(endpoint: 'status' | 'inbound', work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.metrics.count(endpoint, 'error');
+      this.logger.error(
+        { err: error, endpoint },
+        'Could not persist a webhook; answering 503 so Twilio retries',
+      );
+      throw new AppException(
+        ErrorCode.ServiceUnavailable,
+        'The event could not be recorded; retry later.',
+        undefined,
+        {
+          'retry-after': '5',
+        },
+      );
+    }
+  }
+}
