@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { MessagingModule } from './modules/messaging/messaging.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { DeliveryApiModule } from './modules/delivery/delivery-api.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
@@ -32,6 +33,7 @@ export class AppModule {
         MetricsModule.forRoot(),
         HealthModule,
         ...(api ? [AuthModule] : []),
+        ...(api ? [DeliveryApiModule] : []),
         MessagingModule.forRole(api),
         ...(api ? [WebhooksModule] : []),
         ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 
 export interface SimMessage {
   sid: string;
@@ -34,7 +35,14 @@ export class SimStore {
   private readonly messages = new Map<string, SimMessage>();
   private readonly creates = new Map<string, number>();
   private readonly running = new Set<Promise<void>>();
-  private controller = new AbortController();
+  private controller = SimStore.newController();
+
+  // Every running message life waits on this signal: thousands of listeners are expected.
+  private static newController(): AbortController {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    return controller;
+  }
   createCalls = 0;
 
   /** Aborted by the next reset: every running message life stops. */
@@ -67,7 +75,7 @@ export class SimStore {
 
   reset(): void {
     this.controller.abort();
-    this.controller = new AbortController();
+    this.controller = SimStore.newController();
     this.messages.clear();
     this.creates.clear();
     this.createCalls = 0;

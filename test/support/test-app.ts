@@ -13,6 +13,7 @@ import { REDIS_URL, testDatabaseUrl } from './test-env';
 // its own Redis key prefix and BullMQ prefix and never takes another file's data or jobs.
 const FILE_PREFIX = `t${randomBytes(4).toString('hex')}`;
 let appCount = 0;
+let building: Promise<void> = Promise.resolve();
 
 export function testConfig(env: Env = {}): AppConfig {
   const config = loadConfig({
@@ -51,9 +52,19 @@ export async function startTestApp(
   config = testConfig(env),
   logger: Logger = pino({ level: 'silent' }),
 ): Promise<TestApp> {
-  // prom-client's default registry is process-wide; a second app in one file re-registers.
-  register.clear();
-  const app = await createApp(config, logger);
+  // prom-client's default registry is process-wide: apps of one file are built one at a time,
+  // each on a cleared registry (production runs one app per process).
+  const previous = building;
+  let release: () => void = () => undefined;
+  building = new Promise<void>((resolve) => (release = resolve));
+  await previous;
+  let app: NestFastifyApplication;
+  try {
+    register.clear();
+    app = await createApp(config, logger);
+  } finally {
+    release();
+  }
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,

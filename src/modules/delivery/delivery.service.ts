@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
 import { toMessageResponse, type MessageResponse } from './dto/message.response';
 import { MessageEventsRepository } from './message-events.repository';
@@ -12,10 +13,18 @@ export class DeliveryService {
   constructor(
     private readonly events: MessageEventsRepository,
     private readonly messages: MessagesRepository,
+    private readonly metrics: DeliveryMetricsService,
   ) {}
 
   async applyEvent(event: StatusEvent): Promise<EventResult> {
     const result = await this.events.record(event);
+    if (result.outcome === 'applied' || result.outcome === 'logged') {
+      this.metrics.statusEvent(event.status, result.outcome === 'applied');
+    }
+    if (result.outcome === 'applied') {
+      this.metrics.messageReached('outbound', event.status);
+      if (result.stages) this.metrics.stageReached(event.status, result.stages);
+    }
     if (result.anomaly) {
       this.logger.warn(
         {

@@ -1,3 +1,4 @@
+import type { StageTimes } from './delivery-metrics.service';
 import type { EventSource } from './entities/message-status-log.entity';
 
 /** One status event from any source, for the one place that applies events. */
@@ -26,4 +27,6 @@ export interface EventResult {
   outcome: EventOutcome;
   messageId: string | null;
   anomaly: boolean;
+  /** The message's stage timestamps after an applied event. */
+  stages?: StageTimes;
 }

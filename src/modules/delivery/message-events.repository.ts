@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../database/returning';
 import type { EventResult, StatusEvent } from './delivery.types';
+import type { StageTimes } from './delivery-metrics.service';
 import { allowedPredecessors, decideTransition, isFailure, stagesProvedBy } from './status-machine';
 
 /**
@@ -21,14 +22,23 @@ export class MessageEventsRepository {
     const at = event.at ?? new Date();
     const target = await this.findTarget(manager, event);
     const logId = await this.insertLog(manager, event, target?.id ?? null, at);
-    if (logId === null)
+    // A repeated callback changes nothing. The worker and the reconciler speak for the message's
+    // current send, so their status still applies when their log row already exists (a send
+    // retried by an admin can fail again with the same code before reaching Twilio).
+    const authoritative = event.source === 'worker' || event.source === 'reconciler';
+    if (logId === null && !(authoritative && target)) {
       return { outcome: 'duplicate', messageId: target?.id ?? null, anomaly: false };
+    }
     if (!target) return { outcome: 'orphan', messageId: null, anomaly: false };
-    const applied = await this.applyToMessage(manager, target.id, event, at);
+    const stages = await this.applyToMessage(manager, target.id, event, at);
+    const applied = stages !== null;
     const anomaly = !applied && decideTransition(target.status, event.status).anomaly;
-    if (applied)
+    const result = { messageId: target.id, anomaly, ...(stages ? { stages } : {}) };
+    if (logId === null) return { outcome: applied ? 'applied' : 'duplicate', ...result };
+    if (applied) {
       await manager.query('UPDATE message_status_logs SET applied = true WHERE id = $1', [logId]);
-    return { outcome: applied ? 'applied' : 'logged', messageId: target.id, anomaly };
+    }
+    return { outcome: applied ? 'applied' : 'logged', ...result };
   }
 
   private async findTarget(
@@ -83,15 +93,15 @@ export class MessageEventsRepository {
     messageId: string,
     event: StatusEvent,
     at: Date,
-  ): Promise<boolean> {
+  ): Promise<StageTimes | null> {
     const allowed = allowedPredecessors(event.status);
-    if (allowed.length === 0) return false;
+    if (allowed.length === 0) return null;
     // Stage timestamps are set once, from the first event that proves them.
     const stages = stagesProvedBy(event.status).map(
       (column) => `${column} = COALESCE(${column}, $4)`,
     );
     const failure = isFailure(event.status);
-    const rows = await returning<{ id: string }>(
+    const rows = await returning<StageTimes>(
       manager,
       `UPDATE whatsapp_messages
           SET status = $2,
@@ -100,7 +110,8 @@ export class MessageEventsRepository {
               ${stages.map((stage) => `${stage},`).join(' ')}
               updated_at = now()
         WHERE id = $1 AND status = ANY($3)
-        RETURNING id`,
+        RETURNING accepted_at AS "acceptedAt", sent_at AS "sentAt", delivered_at AS "deliveredAt",
+                  read_at AS "readAt"`,
       [
         messageId,
         event.status,
@@ -110,6 +121,6 @@ export class MessageEventsRepository {
         ...(failure ? [event.errorCode ?? null, event.errorMessage ?? null] : []),
       ],
     );
-    return rows.length > 0;
+    return rows.at(0) ?? null;
   }
 }

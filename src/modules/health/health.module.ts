@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { DependencyMetricsService } from './dependency-metrics.service';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 import { MigrationsHealthIndicator } from './migrations.health';
@@ -8,6 +9,11 @@ import { RedisHealthIndicator } from './redis.health';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [HealthService, MigrationsHealthIndicator, RedisHealthIndicator],
+  providers: [
+    DependencyMetricsService,
+    HealthService,
+    MigrationsHealthIndicator,
+    RedisHealthIndicator,
+  ],
 })
 export class HealthModule {}

@@ -51,6 +51,23 @@ export class HealthService {
     return this.run([this.pingPostgres, this.checkMigrations, this.pingRedis]);
   }
 
+  /** 1 or 0 per dependency, for the whatsapp_dependency_up gauge. */
+  async dependencies(): Promise<Record<'postgres' | 'redis', number>> {
+    const up = async (check: HealthIndicatorFunction, key: string): Promise<number> => {
+      try {
+        const result = await check();
+        return result[key]?.status === 'up' ? 1 : 0;
+      } catch {
+        return 0;
+      }
+    };
+    const [postgres, redis] = await Promise.all([
+      up(this.pingPostgres, 'postgres'),
+      up(this.pingRedis, 'redis'),
+    ]);
+    return { postgres, redis };
+  }
+
   private readonly pingPostgres: HealthIndicatorFunction = () =>
     this.postgres.pingCheck('postgres', { timeout: PING_TIMEOUT_MS });
   private readonly checkMigrations: HealthIndicatorFunction = () =>

@@ -1,4 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter } from 'prom-client';
 import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -14,6 +16,7 @@ import { decideRetry, type SendFailure } from './retry-policy';
 // Twilio's clock and ours may disagree; look a little before the uncertain attempt began.
 const LOOKUP_SKEW_MS = 60_000;
 const LOOKUP_LIMIT = 50;
+export const SEND_ATTEMPTS = 'whatsapp_send_attempts_total';
 
 export interface DispatchOutcome {
   /** Twilio asked to slow down: pause the whole sender this long. */
@@ -36,6 +39,8 @@ export class DispatchService {
     private readonly twilio: TwilioClient,
     private readonly delivery: DeliveryService,
     private readonly messages: MessagesRepository,
+    @InjectMetric(SEND_ATTEMPTS)
+    private readonly attempts: Counter<'result' | 'error_code'>,
   ) {}
 
   async dispatch(messageId: string): Promise<DispatchOutcome> {
@@ -76,6 +81,7 @@ export class DispatchService {
       return this.handleFailure(claimed, error, context);
     }
     await this.accept(claimed, sent);
+    this.attempts.inc({ result: 'ok', error_code: '' });
     this.logger.log(
       { ...context, sid: sent.sid, status: sent.status },
       'Twilio accepted the message',
@@ -138,6 +144,15 @@ export class DispatchService {
       baseDelayMs: this.config.sending.retryBaseMs,
       maxDelayMs: this.config.sending.retryMaxMs,
       random: Math.random,
+    });
+    this.attempts.inc({
+      result: decision.action === 'fail' ? 'failed' : 'retry',
+      error_code:
+        errorCode === null
+          ? error instanceof TwilioNetworkError
+            ? 'network'
+            : ''
+          : String(errorCode),
     });
     if (decision.action === 'fail') {
       this.logger.warn(

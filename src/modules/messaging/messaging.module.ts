@@ -4,7 +4,8 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { TwilioModule } from '../twilio/twilio.module';
-import { DispatchService } from './dispatch.service';
+import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
+import { DispatchService, SEND_ATTEMPTS } from './dispatch.service';
 import { IdempotencyRepository } from './idempotency.repository';
 import type { Redis } from 'ioredis';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
@@ -35,6 +36,11 @@ import { SweeperService } from './sweeper.service';
     }),
   ],
   providers: [
+    makeCounterProvider({
+      name: SEND_ATTEMPTS,
+      help: 'Send attempts by result (ok, retry, failed) and Twilio error code.',
+      labelNames: ['result', 'error_code'],
+    }),
     DispatchService,
     IdempotencyRepository,
     MessagingService,

@@ -5,6 +5,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import type { Principal } from '../auth/auth.types';
 import { ContactsRepository } from '../delivery/contacts.repository';
+import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import type { MessageResponse } from '../delivery/dto/message.response';
 import { canonicalJson } from './canonical-json';
@@ -34,6 +35,7 @@ export class MessagingService {
     private readonly contacts: ContactsRepository,
     private readonly idempotency: IdempotencyRepository,
     private readonly delivery: DeliveryService,
+    private readonly metrics: DeliveryMetricsService,
   ) {}
 
   /**
@@ -71,6 +73,7 @@ export class MessagingService {
         await this.idempotency.release(principal.userId, idempotencyKey);
       throw error;
     }
+    this.metrics.messageReached('outbound', 'pending');
     const queued = await this.queue.enqueue(id, 1);
     this.logger.log({ messageId: id, to: maskPhone(dto.to), queued }, 'Message accepted');
     return { status: 202, body: accepted(id) };

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
+import { Gauge } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -24,6 +25,33 @@ export class OutboundQueue implements OnModuleDestroy {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
     this.queue.on('error', () => undefined); // the connection logs state changes once
+    const counts = (): Promise<Record<string, number>> => this.jobCounts();
+    new Gauge({
+      name: 'whatsapp_queue_jobs',
+      help: 'Outbound queue jobs by state (read from BullMQ at scrape time, cached 5 s).',
+      labelNames: ['state'],
+      async collect() {
+        this.reset();
+        for (const [state, count] of Object.entries(await counts().catch(() => ({}))))
+          this.set({ state }, count);
+      },
+    });
+  }
+
+  private countsCache: { value: Record<string, number>; at: number } | undefined;
+
+  private async jobCounts(): Promise<Record<string, number>> {
+    if (this.countsCache && Date.now() - this.countsCache.at < 5_000) return this.countsCache.value;
+    if (this.connection.status !== 'ready') return {};
+    const value = await this.queue.getJobCounts(
+      'waiting',
+      'active',
+      'delayed',
+      'prioritized',
+      'failed',
+    );
+    this.countsCache = { value, at: Date.now() };
+    return value;
   }
 
   /**

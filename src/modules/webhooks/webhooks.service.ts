@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { maskPhone } from '../../common/logging/mask';
+import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import { InboundRepository } from '../delivery/inbound.repository';
 import { field, parseInbound, type FormFields } from './inbound-fields';
@@ -18,6 +19,7 @@ export class WebhooksService {
     private readonly delivery: DeliveryService,
     private readonly inbound: InboundRepository,
     private readonly metrics: WebhookMetricsService,
+    private readonly deliveryMetrics: DeliveryMetricsService,
   ) {}
 
   async statusCallback(
@@ -64,6 +66,7 @@ export class WebhooksService {
       );
     const outcome = await this.persist('inbound', () => this.inbound.record(message));
     this.metrics.count('inbound', outcome === 'duplicate' ? 'duplicate' : 'ok');
+    if (outcome === 'stored') this.deliveryMetrics.messageReached('inbound', 'received');
     this.logger.log(
       { sid: message.twilioSid, from: maskPhone(message.from), outcome, optOut: message.optOut },
       'Inbound message',

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { ContactsRepository } from './contacts.repository';
+import type { ContactEntity } from './entities/contact.entity';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const WINDOW_MS = 24 * 3600_000;
+
+export interface ContactResponse {
+  phone: string;
+  waId: string | null;
+  profileName: string | null;
+  lastInboundAt: string | null;
+  windowOpen: boolean;
+  windowExpiresAt: string | null;
+  optedOutAt: string | null;
+}
+
+@Injectable()
+export class ContactsService {
+  constructor(
+    private readonly contacts: ContactsRepository,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  async get(phoneInput: string, now = Date.now()): Promise<ContactResponse> {
+    return toContactResponse(await this.find(phoneInput), now);
+  }
+
+  async setOptedOut(phoneInput: string, optedOut: boolean): Promise<ContactResponse> {
+    const contact = await this.find(phoneInput);
+    await this.contacts.setOptedOut(contact.phone, optedOut);
+    return this.get(contact.phone);
+  }
+
+  /**
+   * Erases a contact's personal data: the contact row, the bodies, media, variables and metadata
+   * of their messages, and the raw payloads of those messages' events. The messages stay, with
+   * their statuses and timestamps, under a pseudonymous address, so counts and metrics hold.
+   */
+  async erase(phoneInput: string): Promise<void> {
+    const phone = normalize(phoneInput);
+    const address = `whatsapp:${phone}`;
+    const pseudonym = `erased:${createHash('sha256').update(phone).digest('hex').slice(0, 16)}`;
+    await this.dataSource.transaction(async (manager) => {
+      const erased = await manager.query<{ id: string }[]>(
+        `SELECT id FROM whatsapp_messages WHERE "to" = $1 OR "from" = $1`,
+        [address],
+      );
+      const ids = erased.map((row) => row.id);
+      await manager.query(
+        `UPDATE whatsapp_messages
+            SET body = NULL, media_urls = '[]'::jsonb, content_variables = NULL, metadata = NULL,
+                reference = NULL,
+                "to" = CASE WHEN "to" = $1 THEN $2 ELSE "to" END,
+                "from" = CASE WHEN "from" = $1 THEN $2 ELSE "from" END,
+                updated_at = now()
+          WHERE id = ANY($3)`,
+        [address, pseudonym, ids],
+      );
+      await manager.query(
+        'UPDATE message_status_logs SET payload = NULL WHERE message_id = ANY($1)',
+        [ids],
+      );
+      await manager.query('DELETE FROM contacts WHERE phone = $1', [phone]);
+    });
+  }
+
+  private async find(phoneInput: string): Promise<ContactEntity> {
+    const contact = await this.contacts.findByPhone(normalize(phoneInput));
+    if (!contact) throw new AppException(ErrorCode.NotFound, 'No such contact.');
+    return contact;
+  }
+}
+
+function normalize(input: string): string {
+  const phone = input.trim().replace(/^whatsapp:/, '');
+  if (!E164.test(phone)) throw new AppException(ErrorCode.NotFound, 'No such contact.');
+  return phone;
+}
+
+function toContactResponse(contact: ContactEntity, now: number): ContactResponse {
+  const expires = contact.lastInboundAt ? contact.lastInboundAt.getTime() + WINDOW_MS : null;
+  return {
+    phone: contact.phone,
+    waId: contact.waId,
+    profileName: contact.profileName,
+    lastInboundAt: contact.lastInboundAt?.toISOString() ?? null,
+    windowOpen: expires !== null && expires > now,
+    windowExpiresAt: expires === null ? null : new Date(expires).toISOString(),
+    optedOutAt: contact.optedOutAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { ContactsController } from './contacts.controller';
+import { DeliveryController } from './delivery.controller';
+import { DeliveryModule } from './delivery.module';
+
+/** The delivery routes (status, list, metrics, contacts), loaded where the API runs. */
+@Module({
+  imports: [DeliveryModule],
+  controllers: [DeliveryController, ContactsController],
+})
+export class DeliveryApiModule {}

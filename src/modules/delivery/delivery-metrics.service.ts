@@ -1,0 +1,81 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
+import { Gauge, type Counter, type Histogram } from 'prom-client';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+
+export const MESSAGES_TOTAL = 'whatsapp_messages_total';
+export const STATUS_EVENTS_TOTAL = 'whatsapp_status_events_total';
+export const DELIVERY_SECONDS = 'whatsapp_delivery_seconds';
+const STUCK = 'whatsapp_messages_stuck';
+const GAUGE_CACHE_MS = 5_000;
+
+export interface StageTimes {
+  acceptedAt: Date | null;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+}
+
+/** DESIGN §10's delivery metrics: per-process counters, and the stuck gauge read at scrape time. */
+@Injectable()
+export class DeliveryMetricsService {
+  private stuckCache: { value: number; at: number } | undefined;
+
+  constructor(
+    @InjectMetric(MESSAGES_TOTAL) private readonly messages: Counter<'direction' | 'status'>,
+    @InjectMetric(STATUS_EVENTS_TOTAL) private readonly events: Counter<'status' | 'applied'>,
+    @InjectMetric(DELIVERY_SECONDS) private readonly latency: Histogram<'stage'>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+  ) {
+    const stuck = (): Promise<number> => this.stuck();
+    new Gauge({
+      name: STUCK,
+      help: `Outbound messages not final (DESIGN §5) and older than STUCK_AFTER.`,
+      async collect() {
+        this.set(await stuck().catch(() => -1));
+      },
+    });
+  }
+
+  messageReached(direction: 'outbound' | 'inbound', status: string): void {
+    this.messages.inc({ direction, status });
+  }
+
+  statusEvent(status: string, applied: boolean): void {
+    this.events.inc({ status, applied: String(applied) });
+  }
+
+  /** Observes the stage an applied event completed (once per message and stage). */
+  stageReached(status: string, times: StageTimes): void {
+    const observe = (stage: string, from: Date | null, to: Date | null): void => {
+      if (from && to && to >= from)
+        this.latency.observe({ stage }, (to.getTime() - from.getTime()) / 1000);
+    };
+    if (status === 'sent') observe('accepted_to_sent', times.acceptedAt, times.sentAt);
+    if (status === 'delivered') observe('sent_to_delivered', times.sentAt, times.deliveredAt);
+    if (status === 'read') observe('delivered_to_read', times.deliveredAt, times.readAt);
+  }
+
+  private async stuck(): Promise<number> {
+    if (this.stuckCache && Date.now() - this.stuckCache.at < GAUGE_CACHE_MS)
+      return this.stuckCache.value;
+    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM whatsapp_messages
+        WHERE direction = 'outbound'
+          AND status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled')
+          AND NOT (status = 'sent' AND sent_at < now() - interval '72 hours')
+          AND created_at < now() - $1 * interval '1 second'`,
+      [this.config.delivery.stuckAfterSeconds],
+    );
+    this.stuckCache = { value: n, at: Date.now() };
+    return n;
+  }
+
+  /** Forget the cached gauge (tests, and right after a reconcile pass). */
+  refresh(): void {
+    this.stuckCache = undefined;
+  }
+}

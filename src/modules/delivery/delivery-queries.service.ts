@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { AppException } from '../../common/errors/app.exception';
+import { ErrorCode } from '../../common/errors/error-code';
+import { toMessageResponse, type MessageResponse } from './dto/message.response';
+import type { ListMessagesQuery, MetricsQuery } from './dto/list-messages.dto';
+import { MessageQueriesRepository, type Percentiles } from './message-queries.repository';
+import { MessagesRepository } from './messages.repository';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SID = /^(SM|MM)[0-9a-f]{32}$/i;
+const DAY_MS = 24 * 3600_000;
+
+export interface DeliveryMetrics {
+  since: string;
+  until: string;
+  total: number;
+  byStatus: Record<string, number>;
+  deliveryRate: number | null;
+  readRate: number | null;
+  failureRate: number | null;
+  topErrors: { errorCode: number; errorMessage: string | null; count: number }[];
+  latencyMs: {
+    acceptedToSent: Percentiles;
+    sentToDelivered: Percentiles;
+    deliveredToRead: Percentiles;
+  };
+}
+
+/** The read side: one message with its history, the list, and the delivery metrics. */
+@Injectable()
+export class DeliveryQueriesService {
+  constructor(
+    private readonly messages: MessagesRepository,
+    private readonly queries: MessageQueriesRepository,
+  ) {}
+
+  /** By Twilio SID or by our id; unknown or malformed → 404, never a 500. */
+  async status(idOrSid: string): Promise<MessageResponse> {
+    const message = UUID.test(idOrSid)
+      ? await this.messages.findById(idOrSid.toLowerCase())
+      : SID.test(idOrSid)
+        ? await this.messages.findBySid(idOrSid)
+        : null;
+    if (!message) throw new AppException(ErrorCode.NotFound, 'No message with this id or SID.');
+    return toMessageResponse(message, await this.messages.history(message.id));
+  }
+
+  async list(
+    query: ListMessagesQuery,
+  ): Promise<{ items: MessageResponse[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 50;
+    const rows = await this.queries.list({
+      status: query.status,
+      direction: query.direction,
+      to: query.to === undefined ? undefined : toAddress(query.to),
+      reference: query.reference,
+      since: query.since ? new Date(query.since) : undefined,
+      until: query.until ? new Date(query.until) : undefined,
+      before: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((message) => toMessageResponse(message)),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  async metrics(query: MetricsQuery, now = Date.now()): Promise<DeliveryMetrics> {
+    const until = query.until ? new Date(query.until) : new Date(now);
+    const since = query.since ? new Date(query.since) : new Date(until.getTime() - DAY_MS);
+    if (since >= until) {
+      throw new AppException(ErrorCode.ValidationFailed, 'since must be before until.', [
+        { field: 'since', message: 'since must be before until' },
+      ]);
+    }
+    const row = await this.queries.metrics(since, until);
+    return {
+      since: since.toISOString(),
+      until: until.toISOString(),
+      total: row.total,
+      byStatus: row.byStatus,
+      deliveryRate: ratio(row.deliveredOrRead, row.sentOrLater),
+      readRate: ratio(row.read, row.deliveredOrRead),
+      failureRate: ratio(row.failedOrUndelivered, row.total),
+      topErrors: row.topErrors,
+      latencyMs: row.latency,
+    };
+  }
+}
+
+function ratio(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : numerator / denominator;
+}
+
+function toAddress(to: string): string {
+  const trimmed = to.trim();
+  return trimmed.startsWith('whatsapp:') ? trimmed : `whatsapp:${trimmed}`;
+}
+
+/** An opaque cursor: the last row's (created_at, id). */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(at ?? '');
+  if (Number.isNaN(createdAt.getTime()) || !UUID.test(id ?? '')) {
+    throw new AppException(ErrorCode.ValidationFailed, 'The cursor is invalid.', [
+      { field: 'cursor', message: 'cursor must be a nextCursor from a previous page' },
+    ]);
+  }
+  return { createdAt, id };
+}

@@ -1,0 +1,72 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+
+const BATCH = 1000;
+const DAY_MS = 24 * 3600_000;
+const FIRST_RUN_AFTER_MS = 60_000;
+
+/**
+ * Daily (worker role): raw callback payloads older than RETENTION_DAYS are cleared and
+ * idempotency keys older than 24 h deleted, in bounded batches so no table is locked for long.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RetentionService.name);
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.role === 'api') return;
+    const run = (): void => {
+      this.runOnce().catch((error: unknown) =>
+        this.logger.warn({ reason: (error as Error).message }, 'Retention pass failed'),
+      );
+    };
+    this.timers.push(setTimeout(run, FIRST_RUN_AFTER_MS), setInterval(run, DAY_MS));
+  }
+
+  onModuleDestroy(): void {
+    this.timers.forEach((timer) => clearTimeout(timer));
+  }
+
+  async runOnce(): Promise<{ payloadsCleared: number; keysDeleted: number }> {
+    const payloadsCleared = await this.inBatches(
+      `UPDATE message_status_logs SET payload = NULL
+        WHERE id IN (SELECT id FROM message_status_logs
+                      WHERE payload IS NOT NULL AND received_at < now() - $1 * interval '1 day'
+                      LIMIT ${BATCH})`,
+      [this.config.delivery.retentionDays],
+    );
+    const keysDeleted = await this.inBatches(
+      `DELETE FROM idempotency_keys
+        WHERE (user_id, key) IN (SELECT user_id, key FROM idempotency_keys
+                                  WHERE created_at < now() - interval '24 hours' LIMIT ${BATCH})`,
+      [],
+    );
+    if (payloadsCleared + keysDeleted > 0)
+      this.logger.log({ payloadsCleared, keysDeleted }, 'Retention pass');
+    return { payloadsCleared, keysDeleted };
+  }
+
+  private async inBatches(sql: string, parameters: unknown[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const result = await this.dataSource.query<[unknown, number]>(sql, parameters);
+      const affected = result[1];
+      total += affected;
+      if (affected < BATCH) return total;
+    }
+  }
+}

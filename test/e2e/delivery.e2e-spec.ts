@@ -1,0 +1,344 @@
+import { randomUUID } from 'node:crypto';
+import { ReconcilerService } from '../../src/modules/delivery/reconciler.service';
+import { RetentionService } from '../../src/modules/delivery/retention.service';
+import { createUser, type TestUser } from '../factories/users.factory';
+import { ACCEPTED, Stack } from '../support/stack';
+
+const newNumber = () => `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+
+describe('delivery APIs', () => {
+  let stack: Stack;
+  let viewer: TestUser;
+
+  beforeAll(async () => {
+    stack = await Stack.start({ WINDOW_CHECK: 'off' }, {}, { listen: true });
+    viewer = await createUser(stack.app, 'viewer');
+  });
+
+  afterAll(async () => {
+    await stack.close();
+  });
+
+  const get = (url: string, token = viewer.token) =>
+    stack.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+
+  it('should show a message by our id and by its SID, with its history in arrival order', async () => {
+    const id = (
+      await stack.send({ to: newNumber(), message: 'track me', reference: 'ref-1' })
+    ).json<{ id: string }>().id;
+    const row = await stack.waitFor(id, (r) => r.status === 'read');
+    const byId = await get(`/api/v1/whatsapp/delivery-status/${id}`);
+    const bySid = await get(`/api/v1/whatsapp/delivery-status/${String(row.twilio_sid)}`);
+    expect(byId.statusCode).toBe(200);
+    expect(bySid.json()).toEqual(byId.json());
+    const message = byId.json<
+      Record<string, unknown> & { history: { status: string; source: string }[] }
+    >();
+    expect(message).toMatchObject({
+      id,
+      messageSid: row.twilio_sid,
+      direction: 'outbound',
+      status: 'read',
+      body: 'track me',
+      reference: 'ref-1',
+      mediaUrls: [],
+      errorCode: null,
+      attempts: 1,
+      sentAt: expect.any(String),
+      deliveredAt: expect.any(String),
+      readAt: expect.any(String),
+      failedAt: null,
+    });
+    expect(message.history.map((entry) => entry.status)).toEqual([
+      'pending',
+      'queued',
+      'sent',
+      'delivered',
+      'read',
+    ]);
+    expect(message.history[0]).toEqual({
+      status: 'pending',
+      source: 'api',
+      applied: true,
+      errorCode: null,
+      errorMessage: null,
+      receivedAt: expect.any(String),
+    });
+  });
+
+  it.each([randomUUID(), `SM${'0'.repeat(32)}`, 'not-an-id', "1' OR 1=1 --", '%00'])(
+    'should answer 404 NOT_FOUND for %p, never 500',
+    async (id) => {
+      const res = await get(`/api/v1/whatsapp/delivery-status/${encodeURIComponent(id)}`);
+      expect(res.statusCode).toBe(404);
+      expect(res.json()).toMatchObject({ code: 'NOT_FOUND' });
+    },
+  );
+
+  it('should list newest first with filters, and a cursor that stays stable while rows are inserted', async () => {
+    const to = newNumber();
+    const reference = `batch-${randomUUID()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      ids.push((await stack.send({ to, message: `m${i}`, reference })).json<{ id: string }>().id);
+    }
+    const first = await get(`/api/v1/whatsapp/messages?reference=${reference}&limit=2`);
+    expect(first.statusCode).toBe(200);
+    const page1 = first.json<{ items: { id: string; history?: unknown }[]; nextCursor: string }>();
+    expect(page1.items.map((item) => item.id)).toEqual([ids[4], ids[3]]);
+    expect(page1.items[0].history).toBeUndefined();
+    // New rows arrive between pages: they are newer, so they never shift the next page.
+    await stack.send({ to, message: 'late', reference });
+    const page2 = (
+      await get(
+        `/api/v1/whatsapp/messages?reference=${reference}&limit=2&cursor=${page1.nextCursor}`,
+      )
+    ).json<{
+      items: { id: string }[];
+      nextCursor: string;
+    }>();
+    expect(page2.items.map((item) => item.id)).toEqual([ids[2], ids[1]]);
+    const page3 = (
+      await get(
+        `/api/v1/whatsapp/messages?reference=${reference}&limit=2&cursor=${page2.nextCursor}`,
+      )
+    ).json<{
+      items: { id: string }[];
+      nextCursor: string | null;
+    }>();
+    expect(page3.items.map((item) => item.id)).toEqual([ids[0]]);
+    expect(page3.nextCursor).toBeNull();
+    const byTo = (
+      await get(
+        `/api/v1/whatsapp/messages?to=${encodeURIComponent(to)}&direction=outbound&limit=200`,
+      )
+    ).json<{
+      items: { to: string }[];
+    }>();
+    expect(byTo.items).toHaveLength(6);
+    expect(byTo.items.every((item) => item.to === `whatsapp:${to}`)).toBe(true);
+    const none = (
+      await get(
+        `/api/v1/whatsapp/messages?reference=${reference}&since=2000-01-01T00:00:00Z&until=2000-01-02T00:00:00Z`,
+      )
+    ).json<{
+      items: unknown[];
+    }>();
+    expect(none.items).toEqual([]);
+  });
+
+  it.each([
+    'limit=0',
+    'limit=201',
+    'limit=x',
+    'status=bogus',
+    'direction=sideways',
+    'since=yesterday',
+    'cursor=garbage',
+    'extra=1',
+  ])('should refuse ?%s with 400', async (query) => {
+    const res = await get(`/api/v1/whatsapp/messages?${query}`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('should expose every DESIGN §10 metric with its labels after a small send/callback run', async () => {
+    const id = (await stack.send({ to: newNumber(), message: 'metrics' })).json<{ id: string }>()
+      .id;
+    await stack.waitFor(id, (r) => r.status === 'read');
+    const body = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body;
+    for (const pattern of [
+      /http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/whatsapp\/send",status="202"\}/,
+      /whatsapp_messages_total\{direction="outbound",status="pending"\} [1-9]/,
+      /whatsapp_messages_total\{direction="outbound",status="read"\} [1-9]/,
+      /whatsapp_send_attempts_total\{result="ok",error_code=""\} [1-9]/,
+      /whatsapp_status_events_total\{status="read",applied="true"\} [1-9]/,
+      /whatsapp_delivery_seconds_count\{stage="accepted_to_sent"\} [1-9]/,
+      /whatsapp_delivery_seconds_count\{stage="sent_to_delivered"\} [1-9]/,
+      /whatsapp_delivery_seconds_count\{stage="delivered_to_read"\} [1-9]/,
+      /twilio_webhook_requests_total\{endpoint="status",result="ok"\} [1-9]/,
+      /whatsapp_queue_jobs\{state="waiting"\} \d/,
+      /whatsapp_messages_stuck \d/,
+      /whatsapp_dependency_up\{dependency="postgres"\} 1/,
+      /whatsapp_dependency_up\{dependency="redis"\} 1/,
+    ]) {
+      expect(body).toMatch(pattern);
+    }
+  });
+
+  it('should serve delivery metrics for the last 24 h by default, to any role', async () => {
+    const res = await get('/api/v1/whatsapp/delivery-metrics');
+    expect(res.statusCode).toBe(200);
+    const body = res.json<{
+      since: string;
+      until: string;
+      total: number;
+      latencyMs: Record<string, unknown>;
+    }>();
+    expect(Date.parse(body.until) - Date.parse(body.since)).toBe(24 * 3600_000);
+    expect(body.total).toBeGreaterThan(0);
+    expect(Object.keys(body.latencyMs)).toEqual([
+      'acceptedToSent',
+      'sentToDelivered',
+      'deliveredToRead',
+    ]);
+    expect(
+      (
+        await get(
+          '/api/v1/whatsapp/delivery-metrics?since=2020-01-02T00:00:00Z&until=2020-01-01T00:00:00Z',
+        )
+      ).statusCode,
+    ).toBe(400);
+  });
+
+  it('should show a contact with its window, let an admin clear an opt-out, and erase it on request', async () => {
+    const phone = newNumber();
+    const inbound = await fetch(`${stack.sim.url}/__sim/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: phone, body: 'STOP', profileName: 'Bea' }),
+    });
+    expect(((await inbound.json()) as { webhookStatus: number }).webhookStatus).toBe(200);
+    const contact = await get(`/api/v1/contacts/${encodeURIComponent(phone)}`);
+    expect(contact.json()).toMatchObject({
+      phone,
+      waId: phone.slice(1),
+      profileName: 'Bea',
+      lastInboundAt: expect.any(String),
+      windowOpen: true,
+      windowExpiresAt: expect.any(String),
+      optedOutAt: expect.any(String),
+    });
+    const admin = await stack.adminToken();
+    const patch = (token: string) =>
+      stack.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/contacts/${encodeURIComponent(`whatsapp:${phone}`)}`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { optedOut: false },
+      });
+    expect((await patch(viewer.token)).statusCode).toBe(403);
+    expect((await patch(admin)).json()).toMatchObject({ phone, optedOutAt: null });
+
+    const sent = (await stack.send({ to: phone, message: 'private words' })).json<{ id: string }>()
+      .id;
+    await stack.waitFor(sent, ACCEPTED);
+    const erased = await stack.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/contacts/${encodeURIComponent(phone)}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(erased.statusCode).toBe(204);
+    expect((await get(`/api/v1/contacts/${encodeURIComponent(phone)}`)).statusCode).toBe(404);
+    const rows = await stack.db.query<
+      { body: string | null; to: string; from: string | null; status: string }[]
+    >(
+      `SELECT body, "to", "from", status FROM whatsapp_messages WHERE "to" LIKE 'erased:%' OR "from" LIKE 'erased:%'`,
+    );
+    const leftovers = await stack.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM whatsapp_messages WHERE "to" = $1 OR "from" = $1`,
+      [`whatsapp:${phone}`],
+    );
+    expect(leftovers[0].n).toBe(0);
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(rows.every((row) => row.body === null)).toBe(true);
+    const payloads = await stack.db.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM message_status_logs WHERE message_id = $1 AND payload IS NOT NULL',
+      [sent],
+    );
+    expect(payloads[0].n).toBe(0);
+  });
+
+  it('should answer 404 for an unknown or malformed contact', async () => {
+    expect((await get('/api/v1/contacts/%2B14155559999')).statusCode).toBe(404);
+    expect((await get('/api/v1/contacts/not-a-phone')).statusCode).toBe(404);
+  });
+
+  it('should clear old raw payloads and day-old idempotency keys in the retention pass', async () => {
+    const id = (
+      await stack.send(
+        { to: newNumber(), message: 'old' },
+        { idempotencyKey: `ret-${randomUUID()}` },
+      )
+    ).json<{ id: string }>().id;
+    await stack.waitFor(id, (r) => r.status === 'read');
+    await stack.db.query(
+      `UPDATE message_status_logs SET received_at = now() - interval '40 days' WHERE message_id = $1`,
+      [id],
+    );
+    await stack.db.query(
+      `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = $1`,
+      [stack.sender.id],
+    );
+    const result = await stack.app.get(RetentionService, { strict: false }).runOnce();
+    expect(result.payloadsCleared).toBeGreaterThan(0);
+    expect(result.keysDeleted).toBeGreaterThan(0);
+    const [{ n }] = await stack.db.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM message_status_logs WHERE message_id = $1 AND payload IS NOT NULL',
+      [id],
+    );
+    expect(n).toBe(0);
+  });
+});
+
+describe('reconciler', () => {
+  it('should give 500 messages whose callbacks were all dropped their true final status in one pass', async () => {
+    const stack = await Stack.start(
+      {
+        WINDOW_CHECK: 'off',
+        RECONCILE_EVERY: '3600',
+        RECONCILE_AFTER: '0',
+        STUCK_AFTER: '1',
+        SEND_RATE_LIMIT: '100000',
+        TWILIO_MPS: '0',
+      },
+      { dropRate: 1, failRate: 0.1, failCode: 30008 },
+      { listen: true },
+    );
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 500; i += 25) {
+        const batch = await Promise.all(
+          Array.from({ length: 25 }, (_, j) =>
+            stack.send({ to: newNumber(), message: `r${i + j}` }),
+          ),
+        );
+        ids.push(...batch.map((res) => res.json<{ id: string }>().id));
+      }
+      await stack.settle(60_000);
+      // Twilio's side finishes its lives (the callbacks are all dropped), and STUCK_AFTER passes.
+      for (let i = 0; i < 200; i += 1) {
+        const open = (await stack.truth()).messages.filter(
+          (message) => !['read', 'undelivered', 'failed'].includes(message.status),
+        );
+        if (open.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const stuckBefore = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body.match(
+        /whatsapp_messages_stuck (\d+)/,
+      )?.[1];
+      expect(Number(stuckBefore)).toBeGreaterThanOrEqual(500);
+      const run = await stack.app.get(ReconcilerService, { strict: false }).runOnce();
+      expect(run?.checked).toBeGreaterThanOrEqual(500);
+      const truth = new Map(
+        (await stack.truth()).messages.map((message) => [message.mid, message]),
+      );
+      const rows = await stack.db.query<
+        { id: string; status: string; error_code: number | null }[]
+      >('SELECT id, status, error_code FROM whatsapp_messages WHERE id = ANY($1)', [ids]);
+      for (const row of rows) {
+        expect({ status: row.status, errorCode: row.error_code }).toEqual({
+          status: truth.get(row.id)?.status,
+          errorCode: truth.get(row.id)?.errorCode,
+        });
+      }
+      const stuckAfter = (await stack.app.inject({ method: 'GET', url: '/metrics' })).body.match(
+        /whatsapp_messages_stuck (\d+)/,
+      )?.[1];
+      expect(stuckAfter).toBe('0');
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+});
