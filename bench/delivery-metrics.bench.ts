@@ -31,9 +31,11 @@ function summary(samples: number[]): { median: number; p95: number; min: number 
 }
 
 async function seed(dataSource: DataSource): Promise<number> {
-  return timed(async () => {
-    await dataSource.query(
-      `INSERT INTO whatsapp_messages
+  const ms = await timed(() =>
+    dataSource.transaction(async (manager) => {
+      await manager.query('SET LOCAL statement_timeout = 0');
+      await manager.query(
+        `INSERT INTO whatsapp_messages
          (direction, twilio_sid, "to", body, status, attempts, max_attempts, created_at, updated_at,
           accepted_at, sent_at, delivered_at, read_at, failed_at, error_code, error_message)
        SELECT 'outbound', 'SM' || md5(g::text), 'whatsapp:+1415' || lpad((g % 9000000)::text, 7, '0'),
@@ -50,19 +52,21 @@ async function seed(dataSource: DataSource): Promise<number> {
               LATERAL (SELECT CASE WHEN r < 0.60 THEN 'read' WHEN r < 0.85 THEN 'delivered'
                                    WHEN r < 0.92 THEN 'sent' WHEN r < 0.96 THEN 'undelivered'
                                    ELSE 'failed' END AS status) AS s`,
-      [MESSAGES, START],
-    );
-    // Four events per message (queued, sent, delivered, read), as callbacks would leave them.
-    await dataSource.query(
-      `INSERT INTO message_status_logs (message_id, twilio_sid, status, source, applied, received_at)
+        [MESSAGES, START],
+      );
+      // Four events per message (queued, sent, delivered, read), as callbacks would leave them.
+      await manager.query(
+        `INSERT INTO message_status_logs (message_id, twilio_sid, status, source, applied, received_at)
        SELECT m.id, m.twilio_sid, e.status, 'callback', true, m.created_at + e.offset_
          FROM whatsapp_messages m
         CROSS JOIN (VALUES ('queued', interval '1 second'), ('sent', interval '3 seconds'),
                            ('delivered', interval '20 seconds'), ('read', interval '10 minutes')) AS e(status, offset_)`,
-    );
-    await dataSource.query('ANALYZE whatsapp_messages');
-    await dataSource.query('ANALYZE message_status_logs');
-  });
+      );
+    }),
+  );
+  await dataSource.query('ANALYZE whatsapp_messages');
+  await dataSource.query('ANALYZE message_status_logs');
+  return ms;
 }
 
 async function main(): Promise<void> {
@@ -71,9 +75,11 @@ async function main(): Promise<void> {
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());
   await runMigrations({ url: url.toString(), poolSize: 2 });
-  const dataSource = await new DataSource(
-    dataSourceOptions({ url: url.toString(), poolSize: 4 }, []),
-  ).initialize();
+  // Seeding millions of rows takes longer than the app's statement and query timeouts.
+  const dataSource = await new DataSource({
+    ...dataSourceOptions({ url: url.toString(), poolSize: 4 }, []),
+    extra: { connectionTimeoutMillis: 10_000 },
+  }).initialize();
   try {
     process.stdout.write(
       `seeding ${MESSAGES.toLocaleString()} messages and ${(4 * MESSAGES).toLocaleString()} events…\n`,

@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
@@ -45,6 +46,19 @@ export async function createApp(
   registerSecurityHooks(fastify, { enforceHttps: config.isProduction });
   // HSTS and the usual security headers on every answer.
   await app.register(helmet, { hsts: { maxAge: 31_536_000, includeSubDomains: true } });
+  if (config.docsEnabled && config.role !== 'worker') {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('whatsapp-backend')
+        .setDescription('Send WhatsApp messages through Twilio and track what became of each.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    // /docs and /docs-json, public (DESIGN §3); off in production unless DOCS_ENABLED=on.
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  }
   await app.init();
   return app;
 }

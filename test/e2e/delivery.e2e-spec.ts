@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ReconcilerService } from '../../src/modules/delivery/reconciler.service';
 import { RetentionService } from '../../src/modules/delivery/retention.service';
+import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
 import { createUser, type TestUser } from '../factories/users.factory';
+import { databaseUrlFor } from '../support/test-env';
 import { ACCEPTED, Stack } from '../support/stack';
 
 const newNumber = () => `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
@@ -282,9 +284,22 @@ describe('delivery APIs', () => {
 });
 
 describe('reconciler', () => {
+  // Its own database: the reconciler looks at every message, and other files leave theirs open.
+  const url = databaseUrlFor(`wa_test_${Date.now()}_${randomUUID().slice(0, 6)}_reconcile`);
+
+  beforeAll(async () => {
+    await ensureDatabase(url);
+    await runMigrations({ url, poolSize: 2 });
+  });
+
+  afterAll(async () => {
+    await dropDatabase(url);
+  });
+
   it('should give 500 messages whose callbacks were all dropped their true final status in one pass', async () => {
     const stack = await Stack.start(
       {
+        DATABASE_URL: url,
         WINDOW_CHECK: 'off',
         RECONCILE_EVERY: '3600',
         RECONCILE_AFTER: '0',

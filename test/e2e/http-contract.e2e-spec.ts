@@ -154,3 +154,34 @@ describe('/metrics with METRICS_AUTH', () => {
     expect(res.body).toMatch(/http_request_duration_seconds/);
   });
 });
+
+describe('OpenAPI docs', () => {
+  it('should serve /docs-json and /docs when DOCS_ENABLED is on, without a token', async () => {
+    const test = await startTestApp({ DOCS_ENABLED: 'on' });
+    try {
+      const json = await test.app.inject({ method: 'GET', url: '/docs-json' });
+      expect(json.statusCode).toBe(200);
+      const document = json.json<{ paths: Record<string, unknown> }>();
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining([
+          '/api/v1/whatsapp/send',
+          '/api/v1/auth/login',
+          '/api/v1/whatsapp/messages',
+        ]),
+      );
+      const ui = await test.app.inject({ method: 'GET', url: '/docs' });
+      expect(ui.statusCode).toBe(200);
+    } finally {
+      await test.close();
+    }
+  });
+
+  it('should not serve docs when DOCS_ENABLED is off', async () => {
+    const test = await startTestApp({ DOCS_ENABLED: 'off' });
+    try {
+      expect((await test.app.inject({ method: 'GET', url: '/docs-json' })).statusCode).toBe(404);
+    } finally {
+      await test.close();
+    }
+  });
+});

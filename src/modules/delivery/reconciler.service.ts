@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { TwilioClient } from '../twilio/twilio.client';
@@ -23,15 +24,15 @@ export interface ReconcileRun {
 }
 
 /**
- * Asks Twilio about messages stuck in a non-final status (callbacks get lost), oldest first,
+ * Asks Twilio about messages stuck in a non-final status (callbacks get lost), the ones looked
+ * at least recently first, then oldest first,
  * bounded per run and paced within the sender's rate, and applies the answers through the same
  * state machine (`source: reconciler`). One replica runs it at a time (a Postgres advisory lock).
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ReconcilerService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly task = new PeriodicTask('reconciler', () => this.runOnce(), this.logger);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,19 +43,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) =>
-          this.logger.warn({ reason: (error as Error).message }, 'Reconcile pass failed'),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.config.delivery.reconcileEverySeconds * 1000);
+    if (this.config.role !== 'api')
+      this.task.start(this.config.delivery.reconcileEverySeconds * 1000);
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One pass; null when another replica holds the lock. */
@@ -74,7 +68,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
               OR ($2 AND status = 'delivered' AND read_at IS NULL
                   AND delivered_at < now() - $1 * interval '1 second'
                   AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
-          ORDER BY created_at LIMIT $3`,
+          ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $3`,
         [this.config.delivery.reconcileAfterSeconds, this.config.delivery.reconcileRead, BATCH],
       );
       const run = await this.reconcile(due);
@@ -119,6 +113,11 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       );
       return result.outcome === 'applied';
     } catch (error) {
+      // Marked as looked at too, so a message Twilio cannot answer for goes to the back of the
+      // line instead of taking the head of every pass.
+      await this.dataSource
+        .query('UPDATE whatsapp_messages SET reconciled_at = now() WHERE id = $1', [message.id])
+        .catch(() => undefined);
       this.logger.warn(
         { messageId: message.id, sid: message.sid, reason: (error as Error).message },
         'Could not reconcile',

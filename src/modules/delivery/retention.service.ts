@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 
@@ -20,7 +21,7 @@ const FIRST_RUN_AFTER_MS = 60_000;
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RetentionService.name);
-  private timers: NodeJS.Timeout[] = [];
+  private readonly task = new PeriodicTask('retention', () => this.runOnce(), this.logger);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -28,17 +29,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
-    const run = (): void => {
-      this.runOnce().catch((error: unknown) =>
-        this.logger.warn({ reason: (error as Error).message }, 'Retention pass failed'),
-      );
-    };
-    this.timers.push(setTimeout(run, FIRST_RUN_AFTER_MS), setInterval(run, DAY_MS));
+    if (this.config.role !== 'api') this.task.start(DAY_MS, FIRST_RUN_AFTER_MS);
   }
 
-  onModuleDestroy(): void {
-    this.timers.forEach((timer) => clearTimeout(timer));
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 
   async runOnce(): Promise<{ payloadsCleared: number; keysDeleted: number }> {

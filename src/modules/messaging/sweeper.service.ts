@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
+import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboundQueue } from './outbound.queue';
@@ -21,8 +22,7 @@ const BATCH = 500;
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(SweeperService.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly task = new PeriodicTask('sweeper', () => this.sweep(), this.logger);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -31,15 +31,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role === 'api') return;
-    this.timer = setInterval(() => {
-      this.running ??= this.sweep()
-        .then(() => undefined)
-        .catch((error: unknown) =>
-          this.logger.warn({ reason: (error as Error).message }, 'Sweep failed'),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.config.sending.sweepEveryMs);
+    if (this.config.role !== 'api') this.task.start(this.config.sending.sweepEveryMs);
   }
 
   /** One pass; returns how many jobs it queued. */
@@ -64,8 +56,7 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     return queued;
   }
 
-  async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onModuleDestroy(): Promise<void> {
+    return this.task.stop();
   }
 }
