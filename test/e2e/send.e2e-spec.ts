@@ -111,6 +111,25 @@ describe('POST /api/v1/whatsapp/send → outbox → queue → Twilio', () => {
     expect(body.details.map((detail) => detail.field)).toEqual(expect.arrayContaining(fields));
   });
 
+  it('should answer NUL bytes in any field with 400, never 500', async () => {
+    const send = await stack.send({ to: TO, message: 'a\u0000b' });
+    expect(send.statusCode).toBe(400);
+    const reference = await stack.send({ to: TO, message: 'x', reference: '\u0000' });
+    expect(reference.statusCode).toBe(400);
+    const list = await stack.app.inject({
+      method: 'GET',
+      url: '/api/v1/whatsapp/messages?reference=%00',
+      headers: { authorization: `Bearer ${stack.sender.token}` },
+    });
+    expect(list.statusCode).toBe(400);
+    const login = await stack.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: 'a\u0000@example.com', password: 'whatever-password' },
+    });
+    expect(login.statusCode).toBe(400);
+  });
+
   it('should let only senders and admins send', async () => {
     const viewer = await createUser(stack.app, 'viewer');
     expect((await stack.send({ to: TO, message: 'x' }, { token: viewer.token })).statusCode).toBe(

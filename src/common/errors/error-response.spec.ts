@@ -83,4 +83,22 @@ describe('mapError', () => {
     const mapped = mapError(new BadRequestException(['a is wrong', 'b is wrong']));
     expect(mapped.body.message).toBe('a is wrong; b is wrong.');
   });
+
+  it.each(['22021', '22P02', '22003', '22008'])(
+    'should answer a database data exception (%s) with 400, never 500',
+    (code) => {
+      const error = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+        driverError: { code },
+      });
+      const mapped = mapError(error);
+      expect(mapped.internal).toBe(false);
+      expect(mapped.body).toMatchObject({ statusCode: 400, code: 'BAD_REQUEST' });
+      expect(mapped.body.message).not.toMatch(/UTF8|0x00/);
+    },
+  );
+
+  it('should still hide other database errors behind 500', () => {
+    const error = Object.assign(new Error('deadlock'), { driverError: { code: '40P01' } });
+    expect(mapError(error).internal).toBe(true);
+  });
 });

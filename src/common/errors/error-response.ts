@@ -35,12 +35,25 @@ export function mapError(exception: unknown): MappedError {
       exception.headers,
     );
   }
+  if (isDataException(exception)) {
+    // A value the database cannot store (a NUL byte, an out-of-range number…): the client's
+    // input, not our fault, and never a 500.
+    return build(400, ErrorCode.BadRequest, 'The request contains a value that cannot be stored.');
+  }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     if (statusCode >= 500) return internal();
     return build(statusCode, codeForStatus(statusCode), httpExceptionMessage(exception));
   }
   return internal();
+}
+
+/** PostgreSQL class 22 (data exception), as TypeORM's QueryFailedError carries it. */
+function isDataException(exception: unknown): boolean {
+  if (typeof exception !== 'object' || exception === null) return false;
+  const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
+  const sqlState = typeof code === 'string' ? code : driverError?.code;
+  return typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState);
 }
 
 function internal(): MappedError {

@@ -41,7 +41,7 @@ export class WebhooksService {
         ...(mid !== undefined && UUID.test(mid) ? { messageId: mid.toLowerCase() } : {}),
         twilioSid: sid,
         status: status.toLowerCase(),
-        errorCode: Number.isInteger(code) && code > 0 ? code : null,
+        errorCode: Number.isInteger(code) && code > 0 && code < 2 ** 31 ? code : null,
         errorMessage: field(fields, 'ErrorMessage') ?? null,
         source: 'callback',
         payload: { ...fields },
