@@ -1,4 +1,5 @@
 import { ContactsRepository } from '../../src/modules/delivery/contacts.repository';
+import { receiveInbound } from '../factories/inbound.factory';
 import { createUser } from '../factories/users.factory';
 import { ACCEPTED, Stack } from '../support/stack';
 
@@ -156,15 +157,15 @@ describe('24-hour window and opt-out', () => {
   it('should accept free-form within 24 h of the last inbound message, and refuse after', async () => {
     const open = uniqueNumber();
     const stale = uniqueNumber();
-    await contacts.recordInbound(open, new Date(Date.now() - 23 * 3600_000));
-    await contacts.recordInbound(stale, new Date(Date.now() - 25 * 3600_000));
+    await receiveInbound(stack.app, open, new Date(Date.now() - 23 * 3600_000));
+    await receiveInbound(stack.app, stale, new Date(Date.now() - 25 * 3600_000));
     expect((await stack.send({ to: `whatsapp:${open}`, message: 'hi' })).statusCode).toBe(202);
     expect((await stack.send({ to: stale, message: 'hi' })).statusCode).toBe(422);
   });
 
   it('should refuse every send to an opted-out contact, templates too: 422 RECIPIENT_OPTED_OUT', async () => {
     const number = uniqueNumber();
-    await contacts.recordInbound(number, new Date());
+    await receiveInbound(stack.app, number, new Date());
     await contacts.setOptedOut(number, true);
     for (const payload of [{ message: 'hi' }, { contentSid: `HX${'d'.repeat(32)}` }]) {
       const res = await stack.send({ to: number, ...payload });

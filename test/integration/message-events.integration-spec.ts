@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { MessageEventsRepository } from '../../src/modules/delivery/message-events.repository';
+import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
 import { OutboxRepository } from '../../src/modules/messaging/outbox.repository';
 import { testDatabaseUrl } from '../support/test-env';
 
@@ -200,5 +201,35 @@ describe('status events and the outbox claim on the real database', () => {
     expect(first?.uncertainSince).toBeNull();
     expect(second).toMatchObject({ attempts: 2 });
     expect(second?.uncertainSince).toBeInstanceOf(Date);
+  });
+
+  it('should decide finality in SQL exactly as isFinal does, for every status and sent age', async () => {
+    const cases = OUTBOUND_STATUSES.flatMap((status) =>
+      [null, 1, 73].map((hoursAgo) => ({
+        status,
+        sentAt: hoursAgo === null ? null : new Date(Date.now() - hoursAgo * 3600_000),
+      })),
+    );
+    const ids: string[] = [];
+    for (const { status, sentAt } of cases) {
+      const [row] = await dataSource.query<{ id: string }[]>(
+        `INSERT INTO whatsapp_messages (direction, "to", status, sent_at, attempts, max_attempts)
+         VALUES ('outbound', 'whatsapp:+14155550100', $1, $2, 0, 8) RETURNING id`,
+        [status, sentAt],
+      );
+      ids.push(row.id);
+    }
+    const open = await dataSource.query<{ id: string }[]>(
+      `SELECT id FROM whatsapp_messages WHERE id = ANY($1) AND ${notFinalSql()}`,
+      [ids],
+    );
+    const openIds = new Set(open.map((row) => row.id));
+    cases.forEach(({ status, sentAt }, index) => {
+      expect({ status, sentAt, final: !openIds.has(ids[index]) }).toEqual({
+        status,
+        sentAt,
+        final: isFinal(status, sentAt),
+      });
+    });
   });
 });

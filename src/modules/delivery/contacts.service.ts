@@ -3,11 +3,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { normalizeWhatsappNumber } from '../../common/phone';
+import { isWindowOpen, windowExpiresAt } from './contact-window';
 import { ContactsRepository } from './contacts.repository';
 import type { ContactEntity } from './entities/contact.entity';
-
-const E164 = /^\+[1-9]\d{6,14}$/;
-const WINDOW_MS = 24 * 3600_000;
 
 export interface ContactResponse {
   phone: string;
@@ -77,20 +76,19 @@ export class ContactsService {
 }
 
 function normalize(input: string): string {
-  const phone = input.trim().replace(/^whatsapp:/, '');
-  if (!E164.test(phone)) throw new AppException(ErrorCode.NotFound, 'No such contact.');
-  return phone;
+  const phone = normalizeWhatsappNumber(input);
+  if (!phone.ok) throw new AppException(ErrorCode.NotFound, 'No such contact.');
+  return phone.e164;
 }
 
 function toContactResponse(contact: ContactEntity, now: number): ContactResponse {
-  const expires = contact.lastInboundAt ? contact.lastInboundAt.getTime() + WINDOW_MS : null;
   return {
     phone: contact.phone,
     waId: contact.waId,
     profileName: contact.profileName,
     lastInboundAt: contact.lastInboundAt?.toISOString() ?? null,
-    windowOpen: expires !== null && expires > now,
-    windowExpiresAt: expires === null ? null : new Date(expires).toISOString(),
+    windowOpen: isWindowOpen(contact.lastInboundAt, now),
+    windowExpiresAt: windowExpiresAt(contact.lastInboundAt)?.toISOString() ?? null,
     optedOutAt: contact.optedOutAt?.toISOString() ?? null,
   };
 }

@@ -4,6 +4,7 @@ import { Gauge, type Counter, type Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
+import { notFinalSql } from './status-machine';
 
 export const MESSAGES_TOTAL = 'whatsapp_messages_total';
 export const STATUS_EVENTS_TOTAL = 'whatsapp_status_events_total';
@@ -65,8 +66,7 @@ export class DeliveryMetricsService {
     const [{ n }] = await this.dataSource.query<{ n: number }[]>(
       `SELECT count(*)::int AS n FROM whatsapp_messages
         WHERE direction = 'outbound'
-          AND status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled')
-          AND NOT (status = 'sent' AND sent_at < now() - interval '72 hours')
+          AND ${notFinalSql()}
           AND created_at < now() - $1 * interval '1 second'`,
       [this.config.delivery.stuckAfterSeconds],
     );

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { isUuid } from '../../common/ids';
+import { normalizeWhatsappNumber } from '../../common/phone';
 import { toMessageResponse, type MessageResponse } from './dto/message.response';
 import type { ListMessagesQuery, MetricsQuery } from './dto/list-messages.dto';
 import { MessageQueriesRepository, type Percentiles } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SID = /^(SM|MM)[0-9a-f]{32}$/i;
 const DAY_MS = 24 * 3600_000;
 
@@ -36,7 +37,7 @@ export class DeliveryQueriesService {
 
   /** By Twilio SID or by our id; unknown or malformed → 404, never a 500. */
   async status(idOrSid: string): Promise<MessageResponse> {
-    const message = UUID.test(idOrSid)
+    const message = isUuid(idOrSid)
       ? await this.messages.findById(idOrSid.toLowerCase())
       : SID.test(idOrSid)
         ? await this.messages.findBySid(idOrSid)
@@ -94,9 +95,10 @@ function ratio(numerator: number, denominator: number): number | null {
   return denominator === 0 ? null : numerator / denominator;
 }
 
+// A number that is not one matches nothing rather than failing the query.
 function toAddress(to: string): string {
-  const trimmed = to.trim();
-  return trimmed.startsWith('whatsapp:') ? trimmed : `whatsapp:${trimmed}`;
+  const phone = normalizeWhatsappNumber(to);
+  return phone.ok ? phone.address : to.trim();
 }
 
 /** An opaque cursor: the last row's (created_at, id). */
@@ -107,7 +109,7 @@ export function encodeCursor(createdAt: Date, id: string): string {
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(at ?? '');
-  if (Number.isNaN(createdAt.getTime()) || !UUID.test(id ?? '')) {
+  if (Number.isNaN(createdAt.getTime()) || !isUuid(id ?? '')) {
     throw new AppException(ErrorCode.ValidationFailed, 'The cursor is invalid.', [
       { field: 'cursor', message: 'cursor must be a nextCursor from a previous page' },
     ]);

@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
-import { toMessageResponse, type MessageResponse } from './dto/message.response';
 import { MessageEventsRepository } from './message-events.repository';
-import { MessagesRepository } from './messages.repository';
 
 /** The one entry point for status events, whatever their source (worker, callback, reconciler). */
 @Injectable()
@@ -12,7 +10,6 @@ export class DeliveryService {
 
   constructor(
     private readonly events: MessageEventsRepository,
-    private readonly messages: MessagesRepository,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
@@ -37,12 +34,5 @@ export class DeliveryService {
       );
     }
     return result;
-  }
-
-  /** The Message shape with its history, or null. */
-  async describe(messageId: string): Promise<MessageResponse | null> {
-    const message = await this.messages.findById(messageId);
-    if (!message) return null;
-    return toMessageResponse(message, await this.messages.history(message.id));
   }
 }

@@ -13,6 +13,7 @@ import { APP_CONFIG } from '../../config/config.constants';
 import { TwilioClient } from '../twilio/twilio.client';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
+import { notFinalSql } from './status-machine';
 
 const LOCK = 7_362_002;
 const BATCH = 1000;
@@ -62,8 +63,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       const due = await manager.query<{ id: string; sid: string }[]>(
         `SELECT id, twilio_sid AS sid FROM whatsapp_messages
           WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
-            AND ((status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled')
-                  AND NOT (status = 'sent' AND sent_at < now() - interval '72 hours')
+            AND ((${notFinalSql()}
                   AND updated_at < now() - $1 * interval '1 second')
               OR ($2 AND status = 'delivered' AND read_at IS NULL
                   AND delivered_at < now() - $1 * interval '1 second'

@@ -2,6 +2,7 @@ import {
   allowedPredecessors,
   decideTransition,
   isFinal,
+  notFinalSql,
   OUTBOUND_STATUSES,
   stagesProvedBy,
 } from './status-machine';
@@ -109,5 +110,13 @@ describe('isFinal', () => {
     ['dispatching', null, false],
   ] as const)('%s (sent at %p) final=%s', (status, sentAt, final) => {
     expect(isFinal(status, sentAt, now)).toBe(final);
+  });
+});
+
+describe('notFinalSql', () => {
+  it('should exclude exactly the final statuses, and sent older than 72 h', () => {
+    expect(notFinalSql()).toBe(
+      "(status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled') AND NOT (status = 'sent' AND sent_at IS NOT NULL AND sent_at < now() - interval '72 hours'))",
+    );
   });
 });

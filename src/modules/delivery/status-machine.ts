@@ -96,13 +96,27 @@ export function stagesProvedBy(status: string): StageColumn[] {
   }
 }
 
-const SENT_IS_FINAL_AFTER_MS = 72 * 3600_000;
+/** Statuses after which nothing is expected (read receipts can be off, so delivered is final). */
+export const FINAL_STATUSES: readonly string[] = ['delivered', 'read', ...FAILURE_STATUSES];
+/** Twilio's own rule: a further status after 72 h in `sent` is unlikely. */
+const SENT_FINAL_AFTER_HOURS = 72;
+
+/** Final for reconciliation and the stuck gauge: the statuses above, and sent older than 72 h. */
+export function isFinal(status: string, sentAt: Date | null, now: number = Date.now()): boolean {
+  if (FINAL_STATUSES.includes(status)) return true;
+  return (
+    status === 'sent' &&
+    sentAt !== null &&
+    now - sentAt.getTime() > SENT_FINAL_AFTER_HOURS * 3600_000
+  );
+}
 
 /**
- * Final for reconciliation and the stuck gauge: delivered, read, failures, and sent older than
- * 72 h (Twilio's own rule; read receipts can be off, so delivered is final).
+ * The same rule as a SQL condition on whatsapp_messages, for the reconciler and the stuck gauge.
+ * The list is written out (from the constants above, never from input) so that it matches the
+ * partial index on open messages.
  */
-export function isFinal(status: string, sentAt: Date | null, now: number = Date.now()): boolean {
-  if (status === 'delivered' || status === 'read' || isFailure(status)) return true;
-  return status === 'sent' && sentAt !== null && now - sentAt.getTime() > SENT_IS_FINAL_AFTER_MS;
+export function notFinalSql(): string {
+  const list = FINAL_STATUSES.map((status) => `'${status}'`).join(', ');
+  return `(status NOT IN (${list}) AND NOT (status = 'sent' AND sent_at IS NOT NULL AND sent_at < now() - interval '${SENT_FINAL_AFTER_HOURS} hours'))`;
 }

@@ -51,8 +51,4 @@ export class MessagingException extends AppException {
       'Only a failed message whose last error is retryable can be retried.',
     );
   }
-
-  static notFound(): MessagingException {
-    return new MessagingException(ErrorCode.NotFound, 'No such message.');
-  }
 }

@@ -6,7 +6,7 @@ import { APP_CONFIG } from '../../config/config.constants';
 import type { Principal } from '../auth/auth.types';
 import { ContactsRepository } from '../delivery/contacts.repository';
 import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
-import { DeliveryService } from '../delivery/delivery.service';
+import { DeliveryQueriesService } from '../delivery/delivery-queries.service';
 import type { MessageResponse } from '../delivery/dto/message.response';
 import { canonicalJson } from './canonical-json';
 import type { SendAccepted, SendMessageDto } from './dto/send-message.dto';
@@ -14,7 +14,7 @@ import { IdempotencyRepository } from './idempotency.repository';
 import { MessagingException } from './messaging.exception';
 import { OutboundQueue } from './outbound.queue';
 import { OutboxRepository } from './outbox.repository';
-import { normalizeWhatsappNumber } from './phone';
+import { normalizeWhatsappNumber } from '../../common/phone';
 import { decideSend } from './send-policy';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -34,7 +34,7 @@ export class MessagingService {
     private readonly queue: OutboundQueue,
     private readonly contacts: ContactsRepository,
     private readonly idempotency: IdempotencyRepository,
-    private readonly delivery: DeliveryService,
+    private readonly queries: DeliveryQueriesService,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
@@ -124,14 +124,12 @@ export class MessagingService {
   async retry(messageId: string): Promise<MessageResponse> {
     const attempts = await this.outbox.resetForRetry(messageId, this.config.sending.maxAttempts);
     if (attempts === null) {
-      if (!(await this.delivery.describe(messageId))) throw MessagingException.notFound();
+      await this.queries.status(messageId); // 404 NOT_FOUND for an unknown message
       throw MessagingException.notRetryable();
     }
     await this.queue.enqueue(messageId, attempts + 1);
     this.logger.log({ messageId, attempt: attempts + 1 }, 'Message queued again by an admin');
-    const message = await this.delivery.describe(messageId);
-    if (!message) throw MessagingException.notFound();
-    return message;
+    return this.queries.status(messageId);
   }
 }
 

@@ -1,4 +1,5 @@
-import { decideSend, WINDOW_MS } from './send-policy';
+import { WINDOW_MS } from '../delivery/contact-window';
+import { decideSend } from './send-policy';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const ago = (ms: number) => new Date(NOW - ms);

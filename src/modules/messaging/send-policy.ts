@@ -1,5 +1,4 @@
-/** WhatsApp's customer-service window: free-form messages only within 24 h of the last inbound. */
-export const WINDOW_MS = 24 * 3600_000;
+import { isWindowOpen } from '../delivery/contact-window';
 
 export interface SendPolicyInput {
   /** A template send (contentSid): always allowed inside or outside the window. */
@@ -16,6 +15,5 @@ export type SendDecision = 'allowed' | 'opted-out' | 'window-closed';
 export function decideSend(input: SendPolicyInput): SendDecision {
   if (input.optedOutAt !== null) return 'opted-out';
   if (input.isTemplate || !input.windowCheck) return 'allowed';
-  if (input.lastInboundAt === null) return 'window-closed';
-  return input.now - input.lastInboundAt.getTime() < WINDOW_MS ? 'allowed' : 'window-closed';
+  return isWindowOpen(input.lastInboundAt, input.now) ? 'allowed' : 'window-closed';
 }

@@ -1,14 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { isUuid } from '../../common/ids';
 import { maskPhone } from '../../common/logging/mask';
 import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import { InboundRepository } from '../delivery/inbound.repository';
 import { field, parseInbound, type FormFields } from './inbound-fields';
 import { WebhookMetricsService } from './webhook-metrics.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Persist, then answer (DESIGN §7.3): a failure to persist is a 503, so Twilio retries. */
 @Injectable()
@@ -38,7 +37,7 @@ export class WebhooksService {
     const code = Number(field(fields, 'ErrorCode'));
     const result = await this.persist('status', () =>
       this.delivery.applyEvent({
-        ...(mid !== undefined && UUID.test(mid) ? { messageId: mid.toLowerCase() } : {}),
+        ...(mid !== undefined && isUuid(mid) ? { messageId: mid.toLowerCase() } : {}),
         twilioSid: sid,
         status: status.toLowerCase(),
         errorCode: Number.isInteger(code) && code > 0 && code < 2 ** 31 ? code : null,

@@ -1,5 +1,5 @@
 import { ValidateBy, type ValidationArguments, type ValidationOptions } from 'class-validator';
-import { normalizeWhatsappNumber } from '../phone';
+import { normalizeWhatsappNumber } from '../../../common/phone';
 
 const MAX_MEDIA = 10;
 const MAX_VARIABLES = 100;
