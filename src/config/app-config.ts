@@ -40,6 +40,11 @@ export interface AppConfig {
   publicBaseUrl: string;
   trustProxy: TrustProxy;
   signatureMode: SignatureMode;
+  /**
+   * SIGNATURE_REPORT_UNTIL: when report mode ends. Past it, the process enforces signatures
+   * whatever SIGNATURE_MODE says (report mode is a migration step, not a state).
+   */
+  signatureReportUntil: Date | undefined;
   jwt: {
     secret: string;
     ttlSeconds: number;
@@ -52,6 +57,8 @@ export interface AppConfig {
     loginPerIp: number;
     loginPerEmail: number;
     sendPerUserPerSecond: number;
+    /** READ_RATE_LIMIT: API read requests per user per second. */
+    readPerUserPerSecond: number;
     webhookUnsignedPerIp: number;
     twilioMps: number;
   };

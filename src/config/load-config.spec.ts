@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       loginPerIp: 10,
       loginPerEmail: 5,
       sendPerUserPerSecond: 100,
+      readPerUserPerSecond: 20,
       webhookUnsignedPerIp: 200,
       twilioMps: 80,
     });

@@ -81,6 +81,7 @@ export function loadConfig(env: Env): AppConfig {
       (raw) => parseChoice(raw, SIGNATURE_MODES),
       'enforce',
     ),
+    signatureReportUntil: undefined,
     jwt: {
       secret: readDevRefused(reader, 'JWT_SECRET', secret(32), DEV_JWT_SECRET, production),
       ttlSeconds: reader.required('JWT_TTL', int(60, 86_400), '900'),
@@ -90,6 +91,7 @@ export function loadConfig(env: Env): AppConfig {
       loginPerIp: reader.required('LOGIN_LIMIT_PER_IP', int(1, 1_000_000), '10'),
       loginPerEmail: reader.required('LOGIN_LIMIT_PER_EMAIL', int(1, 1_000_000), '5'),
       sendPerUserPerSecond: reader.required('SEND_RATE_LIMIT', int(1, 1_000_000), '100'),
+      readPerUserPerSecond: reader.required('READ_RATE_LIMIT', int(1, 1_000_000), '20'),
       webhookUnsignedPerIp: reader.required('WEBHOOK_UNSIGNED_LIMIT', int(1, 1_000_000), '200'),
       twilioMps: reader.required('TWILIO_MPS', int(0, 100_000), '80'),
     },
