@@ -9,12 +9,10 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation.pipe';
 import helmet from '@fastify/helmet';
 import { registerHttpHooks, registerSecurityHooks } from './common/http/http-hooks';
+import { JSON_BODY_LIMIT_BYTES, registerInputLimits } from './common/http/input-limits';
 import { requestIdFor } from './common/http/request-id';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsService } from './modules/metrics/http-metrics.service';
-
-/** Largest accepted request body; larger ones get 413 PAYLOAD_TOO_LARGE. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /** Builds and initialises the application for a config (not listening yet). */
 export async function createApp(
@@ -30,13 +28,14 @@ export async function createApp(
     }),
     genReqId: requestIdFor,
     trustProxy: config.trustProxy,
-    bodyLimit: BODY_LIMIT_BYTES,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config, logger),
     adapter,
-    { bufferLogs: true, rawBody: true, abortOnError: false },
+    // Body parsers are ours (input-limits.ts): bounded before they parse.
+    { bufferLogs: true, bodyParser: false, abortOnError: false },
   );
   app.useLogger(app.get(NestPinoLogger));
   app.useGlobalFilters(new AllExceptionsFilter());
@@ -44,6 +43,8 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   registerHttpHooks(fastify, app.get(HttpMetricsService));
   registerSecurityHooks(fastify, { enforceHttps: config.isProduction });
+  // Before app.init(), which registers the routes: limits are set per route as it is added.
+  registerInputLimits(fastify);
   // HSTS and the usual security headers on every answer.
   await app.register(helmet, { hsts: { maxAge: 31_536_000, includeSubDomains: true } });
   if (config.docsEnabled && config.role !== 'worker') {

@@ -5,6 +5,7 @@ import { installGracefulShutdown } from './bootstrap/graceful-shutdown';
 import { startSimulatorIfNeeded } from './bootstrap/simulator-bootstrap';
 import { createRootLogger } from './common/logging/root-logger';
 import type { AppConfig } from './config/app-config';
+import { configWarnings } from './config/config-warnings';
 import { ConfigError, type Env } from './config/env-reader';
 import { loadConfig } from './config/load-config';
 import { processEnv } from './config/process-env';
@@ -12,8 +13,10 @@ import { DatabaseUnreachableError } from './database/database-setup';
 
 async function main(): Promise<void> {
   const env = processEnv();
-  const config = readConfigOrExit(env);
+  const bootedAt = new Date();
+  const config = readConfigOrExit(env, bootedAt);
   const logger = createRootLogger(config);
+  for (const warning of configWarnings(config, bootedAt)) logger.warn(warning);
   try {
     if (!config.isProduction) await prepareDevelopment(config, logger);
     const simulator = await startSimulatorIfNeeded(config, env, logger);
@@ -39,9 +42,9 @@ async function main(): Promise<void> {
   }
 }
 
-function readConfigOrExit(env: Env): AppConfig {
+function readConfigOrExit(env: Env, now: Date): AppConfig {
   try {
-    return loadConfig(env);
+    return loadConfig(env, now);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // One line per bad variable; values are never printed (they may be secrets).

@@ -5,7 +5,7 @@ export type Role = 'api' | 'worker' | 'all';
 export type SignatureMode = 'enforce' | 'report';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-/** The whole validated environment (DESIGN §8). Built once at boot by `loadConfig`. */
+/** The whole validated environment. Built once at boot by `loadConfig`. */
 export interface AppConfig {
   nodeEnv: NodeEnv;
   isProduction: boolean;
@@ -13,7 +13,12 @@ export interface AppConfig {
   role: Role;
   database: {
     url: string;
+    /** DB_POOL_SIZE: this process's connections, split between API reads and the rest. */
     poolSize: number;
+    /** Statement timeout of the API read pool (messages, delivery-metrics). Not an env var. */
+    readStatementTimeoutMs: number;
+    /** How long an API read waits for a read-pool connection before a 503. Not an env var. */
+    readWaitMs: number;
   };
   redis: {
     url: string;
@@ -91,5 +96,6 @@ export interface AppConfig {
   eventsAllowPrivate: boolean;
   logLevel: LogLevel;
   sentryDsn: string | undefined;
+  /** Basic auth for /metrics; undefined = open (METRICS_AUTH=off, or unset outside production). */
   metricsAuth: { user: string; password: string } | undefined;
 }

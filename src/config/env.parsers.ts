@@ -82,3 +82,43 @@ export function parseTrustProxy(raw: string): TrustProxy {
   }
   return entries;
 }
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * An ISO-8601 date (`2025-01-31`, meaning 00:00 UTC) or date-time with an offset
+ * (`2025-01-31T18:00Z`, `…+02:00`); an offset is required so the moment does not depend on the
+ * machine's time zone. Parsed by hand because `Date.parse` rolls `02-30` over into March.
+ */
+export function parseIsoDate(raw: string): Date {
+  const invalid = new ConfigValueError(
+    'expected an ISO-8601 date (2025-01-31) or date-time with offset (2025-01-31T18:00:00Z)',
+  );
+  const match = ISO_8601.exec(raw.trim());
+  if (match === null) throw invalid;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] =
+    match;
+  const [offsetHours, offsetMinutes] = zone === 'Z' ? [0, 0] : zone.slice(1).split(':').map(Number);
+  if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) throw invalid;
+  if (offsetHours > 23 || offsetMinutes > 59) throw invalid;
+  const local = new Date(
+    Date.UTC(
+      Number(year),
+      Number(month) - 1,
+      Number(day),
+      Number(hour),
+      Number(minute),
+      Number(second),
+      Math.floor(Number(`0${fraction}`) * 1000),
+    ),
+  );
+  // Date.UTC rolls impossible days over (and maps years 0–99 to 19xx): a real date round-trips.
+  const roundTrips =
+    local.getUTCFullYear() === Number(year) &&
+    local.getUTCMonth() === Number(month) - 1 &&
+    local.getUTCDate() === Number(day);
+  if (!roundTrips) throw invalid;
+  const offsetMs = (zone.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  return new Date(local.getTime() - offsetMs);
+}

@@ -1,5 +1,8 @@
+import { effectiveSignatureMode } from '../modules/webhooks/signature-mode';
+import { configWarnings } from './config-warnings';
 import { ConfigError } from './env-reader';
 import {
+  DEV_ADMIN_PASSWORD,
   DEV_JWT_SECRET,
   DEV_TWILIO_ACCOUNT_SID,
   DEV_TWILIO_AUTH_TOKEN,
@@ -15,11 +18,18 @@ const PRODUCTION = {
   TWILIO_WHATSAPP_FROM: 'whatsapp:+14155550100',
   PUBLIC_BASE_URL: 'https://api.example.com',
   JWT_SECRET: 'x'.repeat(48),
+  METRICS_AUTH: 'prom:scrape-password-0123',
 };
+
+// A fixed boot time, so date rules are checked without reading the clock.
+const BOOT = new Date('2025-03-10T12:00:00Z');
+const DAY_MS = 86_400_000;
+const daysAfterBoot = (days: number): string =>
+  new Date(BOOT.getTime() + days * DAY_MS).toISOString();
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, BOOT);
   } catch (error) {
     if (error instanceof ConfigError) return error.lines();
     throw error;
@@ -118,7 +128,12 @@ describe('loadConfig', () => {
     ['EVENTS_ALLOW_PRIVATE', 'all', 'expected on or off'],
     ['LOG_LEVEL', 'verbose', 'expected one of trace, debug, info, warn, error, fatal, silent'],
     ['SENTRY_DSN', 'dsn', 'expected a URL (http or https)'],
-    ['METRICS_AUTH', 'nocolon', 'expected user:password'],
+    ['METRICS_AUTH', 'nocolon', 'expected user:password, or off to leave /metrics open'],
+    [
+      'SIGNATURE_REPORT_UNTIL',
+      'next week',
+      'expected an ISO-8601 date (2025-01-31) or date-time with offset (2025-01-31T18:00:00Z)',
+    ],
   ])('should reject an invalid %s by name (%s)', (name, value, expected) => {
     const lines = problemsOf({ [name]: value });
     expect(lines).toEqual([`config: ${name} is invalid: ${expected}`]);
@@ -156,6 +171,7 @@ describe('loadConfig', () => {
     'TWILIO_AUTH_TOKEN',
     'PUBLIC_BASE_URL',
     'JWT_SECRET',
+    'METRICS_AUTH',
   ])('should require %s in production', (name) => {
     const env: Record<string, string> = { ...PRODUCTION };
     delete env[name];
@@ -170,8 +186,222 @@ describe('loadConfig', () => {
     ['JWT_SECRET', DEV_JWT_SECRET],
   ])('should refuse the development %s in production', (name, value) => {
     expect(problemsOf({ ...PRODUCTION, [name]: value })).toEqual([
-      `config: ${name} is invalid: must not be the development default in production`,
+      `config: ${name} is invalid: must not be a development default in production`,
     ]);
+  });
+
+  it('should refuse the development ADMIN_PASSWORD in production', () => {
+    const env = { ...PRODUCTION, ADMIN_EMAIL: 'ops@example.com' };
+    expect(problemsOf({ ...env, ADMIN_PASSWORD: DEV_ADMIN_PASSWORD })).toEqual([
+      'config: ADMIN_PASSWORD is invalid: must not be a development default in production',
+    ]);
+    expect(loadConfig({ ...env, ADMIN_PASSWORD: 'a-real-admin-password' }, BOOT).admin).toEqual({
+      email: 'ops@example.com',
+      password: 'a-real-admin-password',
+    });
+  });
+
+  it('should keep the development ADMIN_PASSWORD outside production', () => {
+    expect(loadConfig({}, BOOT).admin.password).toBe(DEV_ADMIN_PASSWORD);
+  });
+
+  it.each([
+    ['JWT_SECRET', DEV_TWILIO_AUTH_TOKEN],
+    ['TWILIO_AUTH_TOKEN', DEV_JWT_SECRET],
+    ['TWILIO_AUTH_TOKEN_PREVIOUS', DEV_TWILIO_AUTH_TOKEN],
+    ['TWILIO_AUTH_TOKEN_PREVIOUS', DEV_ADMIN_PASSWORD],
+    ['ADMIN_PASSWORD', DEV_JWT_SECRET],
+    ['METRICS_AUTH', `prom:${DEV_ADMIN_PASSWORD}`],
+  ])('should refuse %s equal to any development secret in production', (name, value) => {
+    const env: Record<string, string> = {
+      ...PRODUCTION,
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: 'a-real-admin-password',
+      [name]: value,
+    };
+    expect(problemsOf(env)).toEqual([
+      `config: ${name} is invalid: must not be a development default in production`,
+    ]);
+  });
+
+  it('should refuse a TWILIO_AUTH_TOKEN_PREVIOUS equal to the current token in production', () => {
+    expect(
+      problemsOf({ ...PRODUCTION, TWILIO_AUTH_TOKEN_PREVIOUS: PRODUCTION.TWILIO_AUTH_TOKEN }),
+    ).toEqual([
+      'config: TWILIO_AUTH_TOKEN_PREVIOUS is invalid: must differ from TWILIO_AUTH_TOKEN in production: it holds the token being rotated out',
+    ]);
+  });
+
+  it('should accept a TWILIO_AUTH_TOKEN_PREVIOUS that differs from the current token in production', () => {
+    const config = loadConfig(
+      { ...PRODUCTION, TWILIO_AUTH_TOKEN_PREVIOUS: 'old-prod-token-0123456789' },
+      BOOT,
+    );
+    expect(config.twilio.authTokenPrevious).toBe('old-prod-token-0123456789');
+    expect(configWarnings(config, BOOT)).toEqual([]);
+  });
+
+  it('should only warn about a TWILIO_AUTH_TOKEN_PREVIOUS equal to the current token outside production', () => {
+    const config = loadConfig({ TWILIO_AUTH_TOKEN_PREVIOUS: DEV_TWILIO_AUTH_TOKEN }, BOOT);
+    expect(config.twilio.authTokenPrevious).toBe(DEV_TWILIO_AUTH_TOKEN);
+    expect(configWarnings(config, BOOT)).toEqual([
+      'config: TWILIO_AUTH_TOKEN_PREVIOUS equals TWILIO_AUTH_TOKEN and adds nothing; remove it once a rotation is done',
+    ]);
+  });
+
+  it.each(['true', 'on', 'yes'])('should refuse TRUST_PROXY=%s in production', (raw) => {
+    expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: raw })).toEqual([
+      'config: TRUST_PROXY is invalid: must not be true in production: give the hop count or the proxy addresses/CIDRs, or any client can forge X-Forwarded-For and X-Forwarded-Proto',
+    ]);
+  });
+
+  it.each([
+    ['1', 1],
+    ['10.0.0.0/8,127.0.0.1', ['10.0.0.0/8', '127.0.0.1']],
+    ['false', false],
+  ])('should accept TRUST_PROXY=%s in production', (raw, expected) => {
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: raw }, BOOT).trustProxy).toEqual(expected);
+  });
+
+  it.each(['off', 'OFF', ' off '])(
+    'should leave /metrics open with METRICS_AUTH=%s, production included',
+    (raw) => {
+      expect(loadConfig({ ...PRODUCTION, METRICS_AUTH: raw }, BOOT).metricsAuth).toBeUndefined();
+      expect(loadConfig({ METRICS_AUTH: raw }, BOOT).metricsAuth).toBeUndefined();
+    },
+  );
+
+  it('should leave /metrics open with METRICS_AUTH unset outside production', () => {
+    expect(loadConfig({}, BOOT).metricsAuth).toBeUndefined();
+  });
+
+  it('should refuse SIGNATURE_MODE=report without SIGNATURE_REPORT_UNTIL in production', () => {
+    expect(problemsOf({ ...PRODUCTION, SIGNATURE_MODE: 'report' })).toEqual([
+      'config: SIGNATURE_REPORT_UNTIL is required in production when SIGNATURE_MODE=report: expected an ISO-8601 date at most 7 days ahead',
+    ]);
+  });
+
+  it.each([3, 7])(
+    'should boot in production in report mode until %i days ahead, and say so',
+    (days) => {
+      const until = daysAfterBoot(days);
+      const config = loadConfig(
+        { ...PRODUCTION, SIGNATURE_MODE: 'report', SIGNATURE_REPORT_UNTIL: until },
+        BOOT,
+      );
+      expect(config.signatureMode).toBe('report');
+      expect(config.signatureReportUntil).toEqual(new Date(until));
+      expect(effectiveSignatureMode(config, BOOT)).toBe('report');
+      expect(configWarnings(config, BOOT)).toEqual([
+        `config: SIGNATURE_MODE is report until ${until} (SIGNATURE_REPORT_UNTIL): webhook signature failures are counted but let through, then enforced`,
+      ]);
+    },
+  );
+
+  it('should refuse report mode more than 7 days ahead in production', () => {
+    expect(
+      problemsOf({
+        ...PRODUCTION,
+        SIGNATURE_MODE: 'report',
+        SIGNATURE_REPORT_UNTIL: daysAfterBoot(8),
+      }),
+    ).toEqual([
+      'config: SIGNATURE_REPORT_UNTIL is invalid: must be at most 7 days ahead in production: report mode is a migration step, not a state',
+    ]);
+  });
+
+  it('should boot in production with a past SIGNATURE_REPORT_UNTIL, enforce, and warn once', () => {
+    const until = daysAfterBoot(-2);
+    const config = loadConfig(
+      { ...PRODUCTION, SIGNATURE_MODE: 'report', SIGNATURE_REPORT_UNTIL: until },
+      BOOT,
+    );
+    expect(effectiveSignatureMode(config, BOOT)).toBe('enforce');
+    expect(configWarnings(config, BOOT)).toEqual([
+      `config: SIGNATURE_REPORT_UNTIL (${until}) has passed: enforcing webhook signatures; set SIGNATURE_MODE=enforce and remove SIGNATURE_REPORT_UNTIL`,
+    ]);
+  });
+
+  it('should ignore SIGNATURE_REPORT_UNTIL in enforce mode, however far ahead', () => {
+    const config = loadConfig({ ...PRODUCTION, SIGNATURE_REPORT_UNTIL: daysAfterBoot(30) }, BOOT);
+    expect(effectiveSignatureMode(config, BOOT)).toBe('enforce');
+    expect(configWarnings(config, BOOT)).toEqual([]);
+  });
+
+  it('should allow report mode without an end outside production, and warn', () => {
+    const config = loadConfig({ SIGNATURE_MODE: 'report' }, BOOT);
+    expect(config.signatureReportUntil).toBeUndefined();
+    expect(effectiveSignatureMode(config, new Date(BOOT.getTime() + 365 * DAY_MS))).toBe('report');
+    expect(configWarnings(config, BOOT)).toEqual([
+      'config: SIGNATURE_MODE is report with no SIGNATURE_REPORT_UNTIL: webhook signature failures are counted but let through (production refuses this)',
+    ]);
+  });
+
+  it('should allow report mode further than 7 days ahead outside production', () => {
+    const until = daysAfterBoot(30);
+    const config = loadConfig({ SIGNATURE_MODE: 'report', SIGNATURE_REPORT_UNTIL: until }, BOOT);
+    expect(config.signatureReportUntil).toEqual(new Date(until));
+  });
+
+  it.each([
+    ['2025-03-12', '2025-03-12T00:00:00.000Z'],
+    ['2025-03-12T18:00Z', '2025-03-12T18:00:00.000Z'],
+    ['2025-03-12T18:00:30.25+02:00', '2025-03-12T16:00:30.250Z'],
+    ['2025-03-12T01:00:00-05:30', '2025-03-12T06:30:00.000Z'],
+    [' 2024-02-29 ', '2024-02-29T00:00:00.000Z'],
+  ])('should read SIGNATURE_REPORT_UNTIL=%s as %s', (raw, expected) => {
+    const config = loadConfig({ SIGNATURE_REPORT_UNTIL: raw }, BOOT);
+    expect(config.signatureReportUntil?.toISOString()).toBe(expected);
+  });
+
+  it.each([
+    '2025-02-30',
+    '2025-02-29',
+    '2025-13-01',
+    '2025-03-12T18:00',
+    '2025-03-12T24:00Z',
+    '2025-03-12T18:00+25:00',
+    '12/03/2025',
+    '2025-03-12 18:00Z',
+    '1741780800',
+  ])('should refuse SIGNATURE_REPORT_UNTIL=%s in any environment', (raw) => {
+    const expected =
+      'config: SIGNATURE_REPORT_UNTIL is invalid: expected an ISO-8601 date (2025-01-31) or date-time with offset (2025-01-31T18:00:00Z)';
+    expect(problemsOf({ SIGNATURE_REPORT_UNTIL: raw })).toEqual([expected]);
+    expect(
+      problemsOf({ ...PRODUCTION, SIGNATURE_MODE: 'report', SIGNATURE_REPORT_UNTIL: raw }),
+    ).toEqual([expected]);
+  });
+
+  it('should never echo a value in the production refusals', () => {
+    const env = {
+      ...PRODUCTION,
+      ADMIN_EMAIL: 'ops@example.com',
+      ADMIN_PASSWORD: DEV_ADMIN_PASSWORD,
+      TWILIO_AUTH_TOKEN_PREVIOUS: PRODUCTION.TWILIO_AUTH_TOKEN,
+      METRICS_AUTH: `leakuser:${DEV_JWT_SECRET}`,
+      TRUST_PROXY: 'true',
+      SIGNATURE_MODE: 'report',
+      SIGNATURE_REPORT_UNTIL: '2099-01-01T00:00:00Z',
+    };
+    const lines = problemsOf(env);
+    expect(lines.map((line) => line.split(' ')[1])).toEqual([
+      'TWILIO_AUTH_TOKEN_PREVIOUS',
+      'TRUST_PROXY',
+      'SIGNATURE_REPORT_UNTIL',
+      'ADMIN_PASSWORD',
+      'METRICS_AUTH',
+    ]);
+    const output = lines.join('\n');
+    for (const value of [
+      DEV_ADMIN_PASSWORD,
+      PRODUCTION.TWILIO_AUTH_TOKEN,
+      DEV_JWT_SECRET,
+      'leakuser',
+      '2099',
+    ]) {
+      expect(output).not.toContain(value);
+    }
   });
 
   it('should require https for PUBLIC_BASE_URL in production', () => {

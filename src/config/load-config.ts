@@ -4,11 +4,13 @@ import {
   ConfigValueError,
   parseChoice,
   parseInteger,
+  parseIsoDate,
   parseMinLength,
   parsePattern,
   parseSwitch,
   parseTrustProxy,
   parseUrl,
+  type TrustProxy,
 } from './env.parsers';
 
 // Fixed development credentials: printed at start in development, refused in production.
@@ -20,6 +22,16 @@ export const DEV_ADMIN_PASSWORD = 'dev-admin-password';
 const DEV_WHATSAPP_FROM = 'whatsapp:+14155238886'; // Twilio's WhatsApp sandbox number
 const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/whatsapp';
 const DEV_REDIS_URL = 'redis://127.0.0.1:6379';
+// Every development credential: production refuses a secret equal to any of them, not only to its
+// own default, so a value copied from .env.example into the wrong variable is caught too.
+const DEV_SECRETS: ReadonlySet<string> = new Set([
+  DEV_TWILIO_ACCOUNT_SID,
+  DEV_TWILIO_AUTH_TOKEN,
+  DEV_JWT_SECRET,
+  DEV_ADMIN_PASSWORD,
+]);
+// Production accepts SIGNATURE_MODE=report only with an end this close (a migration step).
+const SIGNATURE_REPORT_MAX_MS = 7 * 86_400_000;
 
 const NODE_ENVS: readonly NodeEnv[] = ['development', 'production', 'test'];
 const ROLES: readonly Role[] = ['api', 'worker', 'all'];
@@ -42,11 +54,11 @@ const url =
 const secret = (min: number) => (raw: string) => parseMinLength(raw, min);
 
 /**
- * Validates the whole environment (DESIGN §8) and returns the typed config, or throws a
- * ConfigError listing every bad variable. Outside production every variable has a default,
- * so `npm run dev` needs no `.env`.
+ * Validates the whole environment and returns the typed config, or throws a ConfigError listing
+ * every bad variable. Outside production every variable has a default, so `npm run dev` needs no
+ * `.env`. `now` is the boot time, which SIGNATURE_REPORT_UNTIL is checked against.
  */
-export function loadConfig(env: Env): AppConfig {
+export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
   const reader = new EnvReader(env);
   const nodeEnv = reader.required('NODE_ENV', (raw) => parseChoice(raw, NODE_ENVS), 'development');
   const production = nodeEnv === 'production';
@@ -55,6 +67,11 @@ export function loadConfig(env: Env): AppConfig {
   const port = reader.required('PORT', int(0, 65535), '5000');
   const localUrl = `http://127.0.0.1:${port ?? 5000}`;
   const twilio = readTwilio(reader, production);
+  const signatureMode = reader.required(
+    'SIGNATURE_MODE',
+    (raw) => parseChoice(raw, SIGNATURE_MODES),
+    'enforce',
+  );
   const config: AppConfig = {
     nodeEnv,
     isProduction: production,
@@ -63,6 +80,8 @@ export function loadConfig(env: Env): AppConfig {
     database: {
       url: reader.required('DATABASE_URL', url('postgres', 'postgresql'), dev(DEV_DATABASE_URL)),
       poolSize: reader.required('DB_POOL_SIZE', int(1, 200), '10'),
+      readStatementTimeoutMs: 5_000,
+      readWaitMs: 2_000,
     },
     redis: readRedis(reader, dev(DEV_REDIS_URL)),
     twilio,
@@ -75,13 +94,9 @@ export function loadConfig(env: Env): AppConfig {
       ),
     },
     publicBaseUrl: readPublicBaseUrl(reader, production, localUrl),
-    trustProxy: reader.required('TRUST_PROXY', parseTrustProxy, 'false'),
-    signatureMode: reader.required(
-      'SIGNATURE_MODE',
-      (raw) => parseChoice(raw, SIGNATURE_MODES),
-      'enforce',
-    ),
-    signatureReportUntil: undefined,
+    trustProxy: readTrustProxy(reader, production),
+    signatureMode,
+    signatureReportUntil: readSignatureReportUntil(reader, production, signatureMode, now),
     jwt: {
       secret: readDevRefused(reader, 'JWT_SECRET', secret(32), DEV_JWT_SECRET, production),
       ttlSeconds: reader.required('JWT_TTL', int(60, 86_400), '900'),
@@ -119,7 +134,7 @@ export function loadConfig(env: Env): AppConfig {
     eventsAllowPrivate: reader.required('EVENTS_ALLOW_PRIVATE', parseSwitch, 'off'),
     logLevel: reader.required('LOG_LEVEL', (raw) => parseChoice(raw, LOG_LEVELS), 'info'),
     sentryDsn: reader.optional('SENTRY_DSN', url('http', 'https')),
-    metricsAuth: reader.optional('METRICS_AUTH', parseBasicCredentials),
+    metricsAuth: readMetricsAuth(reader, production),
   };
   if (production && config.testErrorRoute) {
     reader.problem('TEST_ERROR_ROUTE', 'must be off in production');
@@ -180,7 +195,7 @@ function readTwilio(reader: EnvReader, production: boolean): AppConfig['twilio']
   return {
     accountSid,
     authToken,
-    authTokenPrevious: reader.optional('TWILIO_AUTH_TOKEN_PREVIOUS', secret(16)),
+    authTokenPrevious: readPreviousAuthToken(reader, authToken, production),
     whatsappFrom,
     messagingServiceSid,
     apiBaseUrl: reader.optional('TWILIO_API_BASE_URL', (raw) =>
@@ -200,10 +215,88 @@ function readDevRefused<T extends string>(
   production: boolean,
 ): T {
   const value = reader.required(name, parse, production ? undefined : devValue);
-  if (production && value === devValue) {
-    reader.problem(name, 'must not be the development default in production');
-  }
+  refuseDevSecret(reader, name, value, production);
   return value;
+}
+
+// The development secrets are public (.env.example): production must never run on one.
+function refuseDevSecret(
+  reader: EnvReader,
+  name: string,
+  value: string | undefined,
+  production: boolean,
+): void {
+  if (production && value !== undefined && DEV_SECRETS.has(value)) {
+    reader.problem(name, 'must not be a development default in production');
+  }
+}
+
+// Outside production a previous token equal to the current one is only pointless (a warning,
+// see configWarnings); in production it means the rotation was done wrong.
+function readPreviousAuthToken(
+  reader: EnvReader,
+  authToken: string | undefined,
+  production: boolean,
+): string | undefined {
+  const name = 'TWILIO_AUTH_TOKEN_PREVIOUS';
+  const previous = reader.optional(name, secret(16));
+  refuseDevSecret(reader, name, previous, production);
+  if (production && previous !== undefined && previous === authToken && !reader.hasProblem(name)) {
+    reader.problem(
+      name,
+      'must differ from TWILIO_AUTH_TOKEN in production: it holds the token being rotated out',
+    );
+  }
+  return previous;
+}
+
+// `true` trusts every hop, so any client could set its own IP (rate limits) and scheme (HTTPS).
+function readTrustProxy(reader: EnvReader, production: boolean): TrustProxy {
+  const trustProxy = reader.required('TRUST_PROXY', parseTrustProxy, 'false');
+  if (production && trustProxy === true) {
+    reader.problem(
+      'TRUST_PROXY',
+      'must not be true in production: give the hop count or the proxy addresses/CIDRs, ' +
+        'or any client can forge X-Forwarded-For and X-Forwarded-Proto',
+    );
+  }
+  return trustProxy;
+}
+
+// Report mode is a migration step, not a state: production wants its end, at most 7 days out.
+// An end already past is accepted (the process enforces and warns), so a restart after the date
+// never crash-loops.
+function readSignatureReportUntil(
+  reader: EnvReader,
+  production: boolean,
+  mode: SignatureMode | undefined,
+  now: Date,
+): Date | undefined {
+  const name = 'SIGNATURE_REPORT_UNTIL';
+  const until = reader.optional(name, parseIsoDate);
+  if (!production || mode !== 'report' || reader.hasProblem(name)) return until;
+  if (until === undefined) {
+    reader.problem(
+      name,
+      'is required in production when SIGNATURE_MODE=report: expected an ISO-8601 date at most 7 days ahead',
+    );
+  } else if (until.getTime() - now.getTime() > SIGNATURE_REPORT_MAX_MS) {
+    reader.problem(
+      name,
+      'must be at most 7 days ahead in production: report mode is a migration step, not a state',
+    );
+  }
+  return until;
+}
+
+// Production must choose: credentials, or an explicit `off` for a /metrics left open.
+function readMetricsAuth(reader: EnvReader, production: boolean): AppConfig['metricsAuth'] {
+  const parsed = production
+    ? reader.required('METRICS_AUTH', parseMetricsAuth, undefined)
+    : reader.optional('METRICS_AUTH', parseMetricsAuth);
+  if (parsed === undefined || parsed === 'off') return undefined;
+  refuseDevSecret(reader, 'METRICS_AUTH', parsed.password, production);
+  return parsed;
 }
 
 function readPublicBaseUrl(reader: EnvReader, production: boolean, localUrl: string): string {
@@ -232,6 +325,7 @@ function readAdmin(reader: EnvReader, production: boolean): AppConfig['admin'] {
     secret(12),
     production ? undefined : DEV_ADMIN_PASSWORD,
   );
+  refuseDevSecret(reader, 'ADMIN_PASSWORD', password, production);
   if ((email === undefined) !== (password === undefined)) {
     const missing = email === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD';
     if (!reader.hasProblem(missing)) {
@@ -241,10 +335,11 @@ function readAdmin(reader: EnvReader, production: boolean): AppConfig['admin'] {
   return { email, password };
 }
 
-function parseBasicCredentials(raw: string): { user: string; password: string } {
+function parseMetricsAuth(raw: string): { user: string; password: string } | 'off' {
+  if (raw.trim().toLowerCase() === 'off') return 'off';
   const colon = raw.indexOf(':');
   if (colon <= 0 || colon === raw.length - 1) {
-    throw new ConfigValueError('expected user:password');
+    throw new ConfigValueError('expected user:password, or off to leave /metrics open');
   }
   return { user: raw.slice(0, colon), password: raw.slice(colon + 1) };
 }

@@ -9,7 +9,8 @@ const PRODUCTION = {
   TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
   PUBLIC_BASE_URL: 'https://api.example.com',
   JWT_SECRET: 'p'.repeat(40),
-  TRUST_PROXY: 'true',
+  TRUST_PROXY: '1',
+  METRICS_AUTH: 'off',
 };
 
 describe('HTTPS enforcement and security headers (production)', () => {

@@ -152,6 +152,7 @@ describe('npm run simulator', () => {
         TWILIO_WHATSAPP_FROM: 'whatsapp:+14155550100',
         PUBLIC_BASE_URL: 'https://api.example.com',
         JWT_SECRET: 'y'.repeat(40),
+        METRICS_AUTH: 'off',
       },
       SIMULATOR_MAIN,
     );

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HttpMetricsService } from '../../modules/metrics/http-metrics.service';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
-import { mapError } from '../errors/error-response';
+import { refuse } from './input-limits';
 import { REQUEST_ID_HEADER } from './request-id';
 
 /**
@@ -42,40 +42,26 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: HttpMetrics
   });
 }
 
-/** Webhook bodies are small forms; anything bigger is refused before it is read. */
-export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024;
-const WEBHOOK_PATHS = ['/api/v1/whatsapp/webhook', '/api/v1/whatsapp/status'];
 // Probes and scrapes use plain HTTP inside the cluster.
 const PLAIN_HTTP_ALLOWED = ['/api/v1/health', '/metrics'];
 
 /**
  * HTTPS enforcement (production: the scheme comes from X-Forwarded-Proto when TRUST_PROXY is
- * set) and the webhook body limit, answered in the error shape before any handler runs.
+ * set), answered in the error shape before any handler runs. Body limits are per route
+ * (input-limits.ts).
  */
 export function registerSecurityHooks(
   fastify: FastifyInstance,
   options: { enforceHttps: boolean },
 ): void {
+  if (!options.enforceHttps) return;
   fastify.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0];
-    const refuse = (code: ErrorCode, message: string): void => {
-      const { body } = mapError(new AppException(code, message));
-      void reply.code(body.statusCode).send({ ...body, requestId: String(request.id) });
-    };
     if (
-      options.enforceHttps &&
       request.protocol !== 'https' &&
       !PLAIN_HTTP_ALLOWED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
     ) {
-      refuse(ErrorCode.HttpsRequired, 'Use HTTPS.');
-      return;
-    }
-    const length = Number(request.headers['content-length'] ?? 0);
-    if (WEBHOOK_PATHS.includes(path) && length > WEBHOOK_BODY_LIMIT_BYTES) {
-      refuse(
-        ErrorCode.PayloadTooLarge,
-        `Webhook bodies are limited to ${WEBHOOK_BODY_LIMIT_BYTES} bytes.`,
-      );
+      refuse(request, reply, new AppException(ErrorCode.HttpsRequired, 'Use HTTPS.'));
       return;
     }
     done();

@@ -17,8 +17,8 @@ function setup(user: Partial<UserEntity> | null, passwordOk = true) {
     issue: jest.fn().mockResolvedValue({ accessToken: 't', tokenType: 'Bearer', expiresIn: 900 }),
   };
   const throttle = {
-    assertAllowed: jest.fn().mockResolvedValue(undefined),
-    recordFailure: jest.fn().mockResolvedValue(undefined),
+    take: jest.fn().mockResolvedValue(undefined),
+    refund: jest.fn().mockResolvedValue(undefined),
   };
   const service = new AuthService(
     users as unknown as UsersRepository,
@@ -45,7 +45,8 @@ describe('AuthService.login', () => {
       AuthException,
     );
     expect(hasher.verifyDummy).toHaveBeenCalledWith('pw');
-    expect(throttle.recordFailure).toHaveBeenCalledWith('1.2.3.4', 'nobody@example.com');
+    expect(throttle.take).toHaveBeenCalledWith('1.2.3.4', 'nobody@example.com');
+    expect(throttle.refund).not.toHaveBeenCalled();
   });
 
   it('should verify the real hash for a known email and count a wrong password', async () => {
@@ -55,7 +56,8 @@ describe('AuthService.login', () => {
     });
     expect(hasher.verify).toHaveBeenCalledWith('h', 'bad');
     expect(hasher.verifyDummy).not.toHaveBeenCalled();
-    expect(throttle.recordFailure).toHaveBeenCalled();
+    expect(throttle.take).toHaveBeenCalled();
+    expect(throttle.refund).not.toHaveBeenCalled();
   });
 
   it('should refuse a disabled user with the same error, after the same verification', async () => {
@@ -67,19 +69,22 @@ describe('AuthService.login', () => {
     expect(hasher.verify).toHaveBeenCalled();
   });
 
-  it('should issue a token and count nothing on success', async () => {
-    const { service, tokens, throttle } = setup(USER, true);
+  it('should count the attempt before checking the password and refund it on success', async () => {
+    const { service, tokens, throttle, users } = setup(USER, true);
     await expect(service.login(' A@Example.com ', 'good', '1.2.3.4')).resolves.toMatchObject({
       tokenType: 'Bearer',
     });
     expect(tokens.issue).toHaveBeenCalledWith(USER);
-    expect(throttle.recordFailure).not.toHaveBeenCalled();
-    expect(throttle.assertAllowed).toHaveBeenCalledWith('1.2.3.4', 'a@example.com');
+    expect(throttle.take).toHaveBeenCalledWith('1.2.3.4', 'a@example.com');
+    expect(throttle.take.mock.invocationCallOrder[0]).toBeLessThan(
+      users.findByEmail.mock.invocationCallOrder[0],
+    );
+    expect(throttle.refund).toHaveBeenCalledWith('1.2.3.4', 'a@example.com');
   });
 
   it('should not check credentials at all once throttled', async () => {
     const { service, throttle, users } = setup(USER, true);
-    throttle.assertAllowed.mockRejectedValue(AuthException.tooManyAttempts(30));
+    throttle.take.mockRejectedValue(AuthException.tooManyAttempts(30));
     await expect(service.login('a@example.com', 'good', '1.2.3.4')).rejects.toMatchObject({
       code: 'RATE_LIMITED',
     });

@@ -21,27 +21,25 @@ export class AuthService {
   /** Unknown email, wrong password and disabled user answer the same 401 in about the same time. */
   async login(email: string, password: string, ip: string): Promise<AccessToken> {
     const normalized = email.trim().toLowerCase();
-    await this.throttle.assertAllowed(ip, normalized);
+    // Counted before the password is checked, refunded on success: concurrent guesses cannot
+    // outrun the limit.
+    await this.throttle.take(ip, normalized);
     const user = await this.users.findByEmail(normalized);
     const valid = user
       ? await this.hasher.verify(user.passwordHash, password)
       : await this.hasher.verifyDummy(password);
-    if (!user || !valid || user.disabledAt !== null) {
-      await this.throttle.recordFailure(ip, normalized);
-      throw AuthException.invalidCredentials();
-    }
+    if (!user || !valid || user.disabledAt !== null) throw AuthException.invalidCredentials();
+    await this.throttle.refund(ip, normalized);
     return this.tokens.issue(user);
   }
 
   /** A machine client trades its API key for a JWT of the key's user. */
   async exchangeApiKey(apiKey: string, ip: string): Promise<AccessToken> {
-    await this.throttle.assertAllowed(ip);
+    await this.throttle.take(ip);
     const key = looksLikeApiKey(apiKey) ? await this.apiKeys.findByHash(hashApiKey(apiKey)) : null;
     const user = key && key.revokedAt === null ? await this.users.findById(key.userId) : null;
-    if (!key || !user || user.disabledAt !== null) {
-      await this.throttle.recordFailure(ip);
-      throw AuthException.invalidCredentials();
-    }
+    if (!key || !user || user.disabledAt !== null) throw AuthException.invalidCredentials();
+    await this.throttle.refund(ip);
     await this.apiKeys.markUsed(key.id);
     return this.tokens.issue(user, key.id);
   }

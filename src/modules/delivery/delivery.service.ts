@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
 import { MessageEventsRepository } from './message-events.repository';
@@ -13,8 +14,16 @@ export class DeliveryService {
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
-  async applyEvent(event: StatusEvent): Promise<EventResult> {
-    const result = await this.events.record(event);
+  /**
+   * Applies one event. `before` writes what must land with it in one transaction (the worker's
+   * SID with Twilio's first status; a failure's retry mark with `failed`): a process killed in
+   * between must never leave a row that no sweeper, claim or reconciler picks up again.
+   */
+  async applyEvent(
+    event: StatusEvent,
+    before?: (manager: EntityManager) => Promise<void>,
+  ): Promise<EventResult> {
+    const result = await this.events.record(event, before);
     if (result.outcome === 'applied' || result.outcome === 'logged') {
       this.metrics.statusEvent(event.status, result.outcome === 'applied');
     }

@@ -95,15 +95,17 @@ export class DispatchService {
   }
 
   private async accept(claimed: ClaimedMessage, message: TwilioMessage): Promise<void> {
-    await this.outbox.storeSid(claimed.id, message.sid);
-    await this.delivery.applyEvent({
-      messageId: claimed.id,
-      twilioSid: message.sid,
-      status: message.status,
-      errorCode: message.errorCode,
-      errorMessage: message.errorMessage,
-      source: 'worker',
-    });
+    await this.delivery.applyEvent(
+      {
+        messageId: claimed.id,
+        twilioSid: message.sid,
+        status: message.status,
+        errorCode: message.errorCode,
+        errorMessage: message.errorMessage,
+        source: 'worker',
+      },
+      (manager) => this.outbox.storeSid(manager, claimed.id, message.sid),
+    );
   }
 
   /**
@@ -159,14 +161,10 @@ export class DispatchService {
         { ...context, errorCode, reason: errorMessage, retryable: decision.retryable },
         'Send failed',
       );
-      await this.outbox.prepareFailure(claimed.id, decision.retryable);
-      await this.delivery.applyEvent({
-        messageId: claimed.id,
-        status: 'failed',
-        errorCode,
-        errorMessage,
-        source: 'worker',
-      });
+      await this.delivery.applyEvent(
+        { messageId: claimed.id, status: 'failed', errorCode, errorMessage, source: 'worker' },
+        (manager) => this.outbox.prepareFailure(manager, claimed.id, decision.retryable),
+      );
       return {};
     }
     this.logger.warn(

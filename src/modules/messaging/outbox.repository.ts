@@ -102,9 +102,12 @@ export class OutboxRepository {
     return { ...rest, uncertainSince: previous };
   }
 
-  /** Twilio has the message: keep its SID (the status itself goes through the state machine). */
-  async storeSid(id: string, sid: string): Promise<void> {
-    await this.dataSource.query(
+  /**
+   * Twilio has the message: keep its SID. Runs inside the transaction that applies Twilio's
+   * status through the state machine, so the two never land apart.
+   */
+  async storeSid(manager: EntityManager, id: string, sid: string): Promise<void> {
+    await manager.query(
       `UPDATE whatsapp_messages
           SET twilio_sid = COALESCE(twilio_sid, $2), dispatch_started_at = NULL,
               error_code = CASE WHEN status = 'dispatching' THEN NULL ELSE error_code END,
@@ -134,9 +137,12 @@ export class OutboxRepository {
     return rows[0]?.attempts ?? null;
   }
 
-  /** Before the `failed` event: remember whether an operator's retry makes sense. */
-  async prepareFailure(id: string, retryable: boolean): Promise<void> {
-    await this.dataSource.query(
+  /**
+   * With the `failed` event, in its transaction: remember whether an operator's retry makes
+   * sense.
+   */
+  async prepareFailure(manager: EntityManager, id: string, retryable: boolean): Promise<void> {
+    await manager.query(
       `UPDATE whatsapp_messages SET last_error_retryable = $2, dispatch_started_at = NULL WHERE id = $1`,
       [id, retryable],
     );

@@ -6,7 +6,10 @@ import { ErrorCode } from '../../common/errors/error-code';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 
-/** Basic auth on /metrics when METRICS_AUTH=user:pass is set; open otherwise. */
+/**
+ * Basic auth on /metrics when METRICS_AUTH=user:pass; open when it is `off` (or unset outside
+ * production, which refuses to boot without one of the two).
+ */
 @Injectable()
 export class MetricsAuthGuard implements CanActivate {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}

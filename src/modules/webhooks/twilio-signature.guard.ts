@@ -9,28 +9,38 @@ import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { clientAddressKey } from '../../common/http/client-address';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { FixedWindowCounter } from '../../redis/fixed-window-counter';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
 import { TwilioSignatureValidator } from '../twilio/twilio-signature.validator';
 import type { FormFields } from './inbound-fields';
+import { effectiveSignatureMode } from './signature-mode';
 import { signedUrlFor } from './signed-url';
 import { WebhookMetricsService, type WebhookEndpoint } from './webhook-metrics.service';
 
 const UNSIGNED_WINDOW_MS = 60_000;
+/** Clients this replica knows to be over the unsigned limit; bounded so a spray cannot grow it. */
+const MAX_KNOWN_FLOODERS = 10_000;
 
 /**
  * Twilio's signature over PUBLIC_BASE_URL + the path and query as received (never the internal
  * host, scheme or port) and every form field. Valid traffic is never throttled (Twilio does not
- * retry a 429); requests failing the check are counted per client IP and get 429 past
- * WEBHOOK_UNSIGNED_LIMIT a minute. SIGNATURE_MODE=report counts and logs failures but lets
- * them through, to check a proxy setup before enforcing.
+ * retry a 429); requests failing the check are counted per client (IPv6 per /64) and get 429
+ * past WEBHOOK_UNSIGNED_LIMIT a minute. Guards run in cost order: size, field count and content
+ * type were checked before the body was parsed (input-limits.ts); a client already over the
+ * limit gets one HMAC (current token, URL as received) before its 429, so a flood costs one
+ * HMAC a request; everyone else gets the full check (URL variants, previous token).
+ * SIGNATURE_MODE=report counts and logs failures but lets them through until
+ * SIGNATURE_REPORT_UNTIL.
  */
 @Injectable()
 export class TwilioSignatureGuard implements CanActivate {
   private readonly logger = new Logger(TwilioSignatureGuard.name);
   private readonly counter: FixedWindowCounter;
+  /** client key → when its unsigned window ends (ms since epoch). */
+  private readonly flooding = new Map<string, number>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,17 +53,23 @@ export class TwilioSignatureGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const endpoint: WebhookEndpoint = request.url.startsWith('/api/v1/whatsapp/status')
-      ? 'status'
-      : 'inbound';
-    const fields = isFormFields(request.body) ? request.body : {};
+    const endpoint = webhookEndpointOf(request);
+    const fields = stringFields(isFormFields(request.body) ? request.body : {});
     const header = request.headers['x-twilio-signature'];
+    const signature = Array.isArray(header) ? header[0] : header;
     const url = signedUrlFor(this.config.publicBaseUrl, request.url);
-    const check = this.validator.check(
-      Array.isArray(header) ? header[0] : header,
-      url,
-      stringFields(fields),
-    );
+    const client = clientAddressKey(request.ip);
+    const enforcing = effectiveSignatureMode(this.config, new Date()) === 'enforce';
+
+    if (enforcing && this.isFlooding(client)) {
+      if (this.validator.checkOnce(signature, url, fields)) return true;
+      this.metrics.count(endpoint, 'bad_signature');
+      await this.throttle(endpoint, client);
+      // Still over the limit unless the window just ended; then the next request starts anew.
+      throw forbidden();
+    }
+
+    const check = this.validator.check(signature, url, fields);
     if (check === 'valid') return true;
     if (check === 'valid-previous-token') {
       this.logger.log(
@@ -64,46 +80,79 @@ export class TwilioSignatureGuard implements CanActivate {
     }
     this.metrics.count(endpoint, 'bad_signature');
     this.logger.warn(
-      { endpoint, reason: `${check} signature`, ip: request.ip, url },
+      { endpoint, reason: `${check} signature`, client, url },
       'Webhook failed the signature check',
     );
-    if (this.config.signatureMode === 'report') return true;
-    await this.throttle(endpoint, request.ip);
-    throw new AppException(
-      ErrorCode.BadSignature,
-      'The X-Twilio-Signature header is missing or does not match.',
-    );
+    if (!enforcing) return true;
+    await this.throttle(endpoint, client);
+    throw forbidden();
   }
 
-  private async throttle(endpoint: WebhookEndpoint, ip: string): Promise<void> {
+  private isFlooding(client: string): boolean {
+    const until = this.flooding.get(client);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.flooding.delete(client);
+    return false;
+  }
+
+  /** Counts one failure; throws 429 past the limit and remembers the client until the window ends. */
+  private async throttle(endpoint: WebhookEndpoint, client: string): Promise<void> {
     let count: number;
     let resetMs: number;
     try {
       ({ count, resetMs } = await this.counter.increment(
-        `webhook-unsigned:${ip}`,
+        `webhook-unsigned:${client}`,
         UNSIGNED_WINDOW_MS,
       ));
     } catch {
       return; // Redis away: fail open, the 403 still stands
     }
-    if (count <= this.config.limits.webhookUnsignedPerIp) return;
+    if (count <= this.config.limits.webhookUnsignedPerIp) {
+      this.flooding.delete(client);
+      return;
+    }
+    this.remember(client, Date.now() + resetMs);
     this.metrics.count(endpoint, 'throttled');
     throw new AppException(
       ErrorCode.RateLimited,
       'Too many unsigned webhook requests.',
       undefined,
-      {
-        'retry-after': String(Math.max(1, Math.ceil(resetMs / 1000))),
-      },
+      { 'retry-after': String(Math.max(1, Math.ceil(resetMs / 1000))) },
     );
   }
+
+  private remember(client: string, until: number): void {
+    if (!this.flooding.has(client) && this.flooding.size >= MAX_KNOWN_FLOODERS) {
+      const now = Date.now();
+      for (const [key, end] of this.flooding) if (end <= now) this.flooding.delete(key);
+      // Still full: forget the oldest entry (Map keeps insertion order).
+      if (this.flooding.size >= MAX_KNOWN_FLOODERS) {
+        const oldest = this.flooding.keys().next();
+        if (!oldest.done) this.flooding.delete(oldest.value);
+      }
+    }
+    this.flooding.set(client, until);
+  }
+}
+
+/** The endpoint by the route Fastify matched (an encoded path matches the same route). */
+export function webhookEndpointOf(request: FastifyRequest): WebhookEndpoint {
+  return request.routeOptions.url === '/api/v1/whatsapp/status' ? 'status' : 'inbound';
+}
+
+function forbidden(): AppException {
+  return new AppException(
+    ErrorCode.BadSignature,
+    'The X-Twilio-Signature header is missing or does not match.',
+  );
 }
 
 function isFormFields(body: unknown): body is FormFields {
   return typeof body === 'object' && body !== null && !Array.isArray(body);
 }
 
-/** Only string (or string-array) fields can be part of Twilio's signature. */
+/** Every form field, as the parser produced it (strings, or arrays of strings when repeated). */
 function stringFields(fields: FormFields): Record<string, string | string[]> {
   const result: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(fields)) {

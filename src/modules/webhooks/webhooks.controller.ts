@@ -7,17 +7,18 @@ import {
   Post,
   Query,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import { Public } from '../../common/http/public.decorator';
 import type { FormFields } from './inbound-fields';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
+import { EMPTY_TWIML } from './twiml';
+import { WebhookReplayInterceptor } from './webhook-replay.interceptor';
 import { WebhooksService } from './webhooks.service';
-
-/** Empty TwiML: "received, no reply" (MessagingResponse().toString()). */
-export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 
 @Public()
 @UseGuards(TwilioSignatureGuard)
+@UseInterceptors(WebhookReplayInterceptor)
 @Controller('api/v1/whatsapp')
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
