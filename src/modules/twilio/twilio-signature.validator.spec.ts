@@ -7,7 +7,7 @@ import {
 } from '../../../test/fixtures/twilio-signature-vectors';
 import { TwilioSignatureValidator } from './twilio-signature.validator';
 
-// twilio-node's official vectors (../shared/reference/twilio.md §1.3), through our validator.
+// twilio-node's official vectors (test/fixtures/twilio-signature-vectors.ts), through our validator.
 describe('TwilioSignatureValidator', () => {
   const validator = new TwilioSignatureValidator(VECTOR_TOKEN, undefined);
 
