@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { TypeOrmLogger, type TypeOrmLogLevel } from './typeorm-logger';
 
 export interface DatabaseSettings {
@@ -16,7 +16,7 @@ const STATEMENT_TIMEOUT_MS = 10_000;
 export function dataSourceOptions(
   settings: DatabaseSettings,
   logLevels: TypeOrmLogLevel[] = ['error', 'warn', 'migration'],
-): DataSourceOptions {
+): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     url: settings.url,
@@ -36,6 +36,51 @@ export function dataSourceOptions(
     },
     logger: new TypeOrmLogger(new Set(logLevels)),
     maxQueryExecutionTime: 1_000,
+  };
+}
+
+/** API reads' own pool (AppConfig.database): a short statement timeout and a bounded wait. */
+export interface ReadPoolSettings extends DatabaseSettings {
+  statementTimeoutMs: number;
+  /** Longest wait for a free connection (or a new one) before the read fails. */
+  waitMs: number;
+}
+
+// API reads get 30 % of DB_POOL_SIZE (at least one connection) in a pool of their own, so a burst
+// of heavy reads can never take the connections webhooks and sends need.
+const READ_SHARE = 0.3;
+
+/**
+ * How DB_POOL_SIZE is split: `main` serves webhooks, sends, auth and the worker; `reads` the API's
+ * list and metrics reads. A worker-only process serves no reads: it keeps the whole budget and a
+ * one-connection read pool that nothing uses.
+ */
+export function splitPool(poolSize: number, servesApi: boolean): { main: number; reads: number } {
+  if (!servesApi) return { main: poolSize, reads: 1 };
+  const reads = Math.max(1, Math.floor(poolSize * READ_SHARE));
+  return { main: Math.max(1, poolSize - reads), reads };
+}
+
+/** `application_name` of the read pool's connections (pg_stat_activity). */
+export const READ_APPLICATION_NAME = 'whatsapp-backend-reads';
+
+/**
+ * The API read pool: every statement ends at `statementTimeoutMs` (server side, SQLSTATE 57014),
+ * a read waits at most `waitMs` for a connection, and the connections are read-only.
+ */
+export function readDataSourceOptions(settings: ReadPoolSettings): PostgresDataSourceOptions {
+  return {
+    ...dataSourceOptions(settings, ['error', 'warn']),
+    migrations: [],
+    installExtensions: false,
+    applicationName: READ_APPLICATION_NAME,
+    extra: {
+      connectionTimeoutMillis: settings.waitMs,
+      statement_timeout: settings.statementTimeoutMs,
+      // The client's own bound, for a server that stops answering altogether.
+      query_timeout: settings.statementTimeoutMs + 1_000,
+      options: '-c default_transaction_read_only=on',
+    },
   };
 }
 

@@ -23,6 +23,8 @@ export function testConfig(env: Env = {}): AppConfig {
     REDIS_URL,
     LOG_LEVEL: 'silent',
     TEST_ERROR_ROUTE: 'on',
+    // Tests read far faster than a client may; test/e2e/read-limits.e2e-spec.ts sets its own.
+    READ_RATE_LIMIT: '100000',
     ...env,
   });
   appCount += 1;

@@ -5,9 +5,11 @@ import {
   NotFoundException,
   PayloadTooLargeException,
 } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
 import { AppException } from './app.exception';
 import { ErrorCode } from './error-code';
 import { mapError } from './error-response';
+import { ReadQueryException } from './read-query.exception';
 
 describe('mapError', () => {
   it.each([
@@ -100,5 +102,62 @@ describe('mapError', () => {
   it('should still hide other database errors behind 500', () => {
     const error = Object.assign(new Error('deadlock'), { driverError: { code: '40P01' } });
     expect(mapError(error).internal).toBe(true);
+  });
+});
+
+describe('mapError on the API read path', () => {
+  const pgError = (message: string, code?: string) =>
+    Object.assign(new Error(message), code === undefined ? {} : { code });
+  const typeOrmError = (driverError: Error) => new QueryFailedError('SELECT …', [], driverError);
+  const timeout = pgError('canceling statement due to statement timeout', '57014');
+
+  it.each([
+    ['a statement timeout (57014) from TypeORM', typeOrmError(timeout)],
+    ['a statement timeout (57014) from pg', timeout],
+    ['a full pool (pg-pool)', pgError('timeout exceeded when trying to connect')],
+    [
+      'a slow new connection (pg-pool)',
+      new Error('Connection terminated due to connection timeout', {
+        cause: pgError('Connection terminated unexpectedly'),
+      }),
+    ],
+    ['a silent server (query_timeout)', typeOrmError(pgError('Query read timeout'))],
+    ['too many connections (53300)', typeOrmError(pgError('sorry, too many clients', '53300'))],
+    ['a starting server (57P03)', pgError('the database system is starting up', '57P03')],
+    ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+  ])('should answer %s with 503 SERVICE_UNAVAILABLE and Retry-After', (_label, cause) => {
+    const mapped = mapError(new ReadQueryException(cause));
+    expect(mapped.internal).toBe(false);
+    expect(mapped.body).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'SERVICE_UNAVAILABLE',
+    });
+    expect(mapped.headers).toEqual({ 'retry-after': '5' });
+    expect(mapped.body.message).not.toMatch(/timeout|canceling|ECONNREFUSED|5432/);
+  });
+
+  it.each([
+    ['a statement timeout', typeOrmError(timeout)],
+    ['a full pool', pgError('timeout exceeded when trying to connect')],
+  ])('should keep %s outside the read path a 500 (there it is a fault)', (_label, error) => {
+    expect(mapError(error)).toMatchObject({ internal: true, body: { statusCode: 500 } });
+  });
+
+  it.each([
+    ['a syntax error (42601)', typeOrmError(pgError('syntax error at or near "x"', '42601'))],
+    ['a thrown bug', new TypeError("Cannot read properties of undefined (reading 'total')")],
+  ])('should hide %s on the read path behind 500 INTERNAL', (_label, cause) => {
+    const mapped = mapError(new ReadQueryException(cause));
+    expect(mapped.internal).toBe(true);
+    expect(mapped.body).toMatchObject({ statusCode: 500, code: 'INTERNAL' });
+  });
+
+  it('should answer a data exception on the read path with 400, as anywhere', () => {
+    const cause = typeOrmError(pgError('invalid input syntax for type uuid', '22P02'));
+    expect(mapError(new ReadQueryException(cause)).body).toMatchObject({
+      statusCode: 400,
+      code: 'BAD_REQUEST',
+    });
   });
 });

@@ -2,6 +2,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import type { FieldError } from './app.exception';
 import { AppException } from './app.exception';
 import { codeForStatus, ERROR_STATUS, ErrorCode } from './error-code';
+import { ReadQueryException } from './read-query.exception';
 
 /** DESIGN §3's error shape. */
 export interface ErrorBody {
@@ -23,8 +24,38 @@ export interface MappedError {
 
 const INTERNAL_MESSAGE = 'An unexpected error occurred; quote the errorId when reporting it.';
 
+/** Retry-After of a read shed by its bounds: the read statement timeout frees a slot by then. */
+export const READ_RETRY_AFTER_SECONDS = 5;
+
+// SQLSTATEs query_canceled (what statement_timeout raises), too_many_connections and
+// cannot_connect_now, and Node's code for a server that refuses connections.
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set(['57014', '53300', '57P03', 'ECONNREFUSED']);
+// pg and pg-pool raise these as plain Errors, with no SQLSTATE.
+const UNAVAILABLE_MESSAGES: ReadonlySet<string> = new Set([
+  // pg-pool: no connection became free within connectionTimeoutMillis.
+  'timeout exceeded when trying to connect',
+  // pg-pool: opening a new connection took longer than that.
+  'Connection terminated due to connection timeout',
+  // pg: query_timeout, the server stopped answering.
+  'Query read timeout',
+]);
+
 /** Maps anything thrown to the error shape. Pure: no I/O, table-tested. */
 export function mapError(exception: unknown): MappedError {
+  if (exception instanceof ReadQueryException) {
+    // An API read cut by its own bounds, or a database that cannot take it now: shed, not a
+    // fault. Only the read path maps these: on a write they mean a lock, a leak or a bug (500).
+    if (isDatabaseUnavailable(exception.cause)) {
+      return build(
+        503,
+        ErrorCode.ServiceUnavailable,
+        'The database cannot serve this read now; retry later or narrow the query.',
+        undefined,
+        { 'retry-after': String(READ_RETRY_AFTER_SECONDS) },
+      );
+    }
+    return mapError(exception.cause);
+  }
   if (exception instanceof AppException) {
     const statusCode = ERROR_STATUS[exception.code];
     return build(
@@ -54,6 +85,23 @@ function isDataException(exception: unknown): boolean {
   const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
   const sqlState = typeof code === 'string' ? code : driverError?.code;
   return typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState);
+}
+
+/** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
+function isDatabaseUnavailable(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, message, driverError, cause } = current as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.has(message)) return true;
+    current = driverError ?? cause;
+  }
+  return false;
 }
 
 function internal(): MappedError {

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
 import { ApiKeysService } from './api-keys.service';
 import type { Principal } from './auth.types';
 import { CurrentUser } from './current-user.decorator';
@@ -22,6 +23,7 @@ export class ApiKeysController {
   }
 
   @Get()
+  @UseGuards(ReadThrottlerGuard)
   async list(): Promise<{ items: ApiKeyResponse[] }> {
     return { items: (await this.apiKeys.list()).map(toApiKeyResponse) };
   }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ApiKeysService } from './api-keys.service';
@@ -18,7 +19,7 @@ import { UsersService } from './users.service';
 
 /** Users, API keys, login, JWTs and the global guard (every route needs a token unless @Public). */
 @Module({
-  imports: [JwtModule.register({})],
+  imports: [JwtModule.register({}), RateLimitModule],
   controllers: [AuthController, UsersController, ApiKeysController],
   providers: [
     { provide: APP_GUARD, useClass: JwtAuthGuard },

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
 import { CreateUserDto, toUserResponse, UpdateUserDto, type UserResponse } from './dto/user.dto';
 import { Roles } from './roles.decorator';
 import { UsersService } from './users.service';
@@ -15,6 +16,7 @@ export class UsersController {
   }
 
   @Get()
+  @UseGuards(ReadThrottlerGuard)
   async list(): Promise<{ items: UserResponse[] }> {
     return { items: (await this.users.list()).map(toUserResponse) };
   }

@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, UseGuards } from '@nestjs/common';
+import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
 import { Roles } from '../auth/roles.decorator';
 import { ContactsService, type ContactResponse } from './contacts.service';
 import { UpdateContactDto } from './dto/update-contact.dto';
@@ -8,6 +9,7 @@ export class ContactsController {
   constructor(private readonly contacts: ContactsService) {}
 
   @Get(':phone')
+  @UseGuards(ReadThrottlerGuard)
   get(@Param('phone') phone: string): Promise<ContactResponse> {
     return this.contacts.get(phone);
   }

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
+import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { ContactsController } from './contacts.controller';
 import { DeliveryController } from './delivery.controller';
 import { DeliveryModule } from './delivery.module';
 
 /** The delivery routes (status, list, metrics, contacts), loaded where the API runs. */
 @Module({
-  imports: [DeliveryModule],
+  imports: [DeliveryModule, RateLimitModule],
   controllers: [DeliveryController, ContactsController],
 })
 export class DeliveryApiModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { ReadQueryException } from '../../common/errors/read-query.exception';
 import { isUuid } from '../../common/ids';
 import { normalizeWhatsappNumber } from '../../common/phone';
 import { toMessageResponse, type MessageResponse } from './dto/message.response';
@@ -10,6 +11,8 @@ import { MessagesRepository } from './messages.repository';
 
 const SID = /^(SM|MM)[0-9a-f]{32}$/i;
 const DAY_MS = 24 * 3600_000;
+/** The widest delivery-metrics window: bounds what one call can make Postgres scan. */
+export const METRICS_MAX_DAYS = 31;
 
 export interface DeliveryMetrics {
   since: string;
@@ -27,7 +30,13 @@ export interface DeliveryMetrics {
   };
 }
 
-/** The read side: one message with its history, the list, and the delivery metrics. */
+/**
+ * The read side: one message with its history, the list, and the delivery metrics. The list and
+ * the metrics scan what the client's filters select, so they run on the bounded read pool
+ * (MessageQueriesRepository); a message by id or SID is two index lookups on the main pool, so
+ * status polling stays fast while heavy reads fill theirs. Every read's database failures are
+ * ReadQueryExceptions: too busy answers 503, never 500.
+ */
 @Injectable()
 export class DeliveryQueriesService {
   constructor(
@@ -35,15 +44,20 @@ export class DeliveryQueriesService {
     private readonly queries: MessageQueriesRepository,
   ) {}
 
-  /** By Twilio SID or by our id; unknown or malformed → 404, never a 500. */
-  async status(idOrSid: string): Promise<MessageResponse> {
-    const message = isUuid(idOrSid)
-      ? await this.messages.findById(idOrSid.toLowerCase())
-      : SID.test(idOrSid)
-        ? await this.messages.findBySid(idOrSid)
-        : null;
-    if (!message) throw new AppException(ErrorCode.NotFound, 'No message with this id or SID.');
-    return toMessageResponse(message, await this.messages.history(message.id));
+  /**
+   * By Twilio SID or by our id; unknown or malformed → 404, never a 500 (nor for a database too
+   * busy to answer: that is the read path's 503).
+   */
+  status(idOrSid: string): Promise<MessageResponse> {
+    return ReadQueryException.wrap(async () => {
+      const message = isUuid(idOrSid)
+        ? await this.messages.findById(idOrSid.toLowerCase())
+        : SID.test(idOrSid)
+          ? await this.messages.findBySid(idOrSid)
+          : null;
+      if (!message) throw new AppException(ErrorCode.NotFound, 'No message with this id or SID.');
+      return toMessageResponse(message, await this.messages.history(message.id));
+    });
   }
 
   async list(
@@ -75,6 +89,18 @@ export class DeliveryQueriesService {
       throw new AppException(ErrorCode.ValidationFailed, 'since must be before until.', [
         { field: 'since', message: 'since must be before until' },
       ]);
+    }
+    if (until.getTime() - since.getTime() > METRICS_MAX_DAYS * DAY_MS) {
+      throw new AppException(
+        ErrorCode.ValidationFailed,
+        `The metrics window spans at most ${METRICS_MAX_DAYS} days.`,
+        [
+          {
+            field: 'since',
+            message: `since must be at most ${METRICS_MAX_DAYS} days before until`,
+          },
+        ],
+      );
     }
     const row = await this.queries.metrics(since, until);
     return {

@@ -1,10 +1,15 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
 import { DeliveryQueriesService, type DeliveryMetrics } from './delivery-queries.service';
 import { ListMessagesQuery, MetricsQuery } from './dto/list-messages.dto';
 import type { MessageResponse } from './dto/message.response';
 
-/** Reads: any authenticated role (the global guard). Single tenant: every user sees every message. */
+/**
+ * Reads: any authenticated role (the global guard), READ_RATE_LIMIT per user. Single tenant:
+ * every user sees every message.
+ */
 @Controller('api/v1/whatsapp')
+@UseGuards(ReadThrottlerGuard)
 export class DeliveryController {
   constructor(private readonly queries: DeliveryQueriesService) {}
 

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ReadQueryException } from '../../common/errors/read-query.exception';
+import { READ_DATA_SOURCE } from '../../database/database.constants';
 import { WhatsappMessageEntity } from './entities/whatsapp-message.entity';
 
 export interface MessageFilter {
@@ -35,10 +38,14 @@ export interface MetricsRow {
   };
 }
 
-/** Read models: the message list and the delivery metrics, computed in SQL. */
+/**
+ * Read models: the message list and the delivery metrics, computed in SQL on the API read pool
+ * (READ_DATA_SOURCE: its own connections, a short statement timeout, a bounded wait). What it
+ * throws is a ReadQueryException, so a read cut by those bounds answers 503, not 500.
+ */
 @Injectable()
 export class MessageQueriesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(@InjectDataSource(READ_DATA_SOURCE) private readonly dataSource: DataSource) {}
 
   /** Newest first; the keyset cursor stays stable while rows are inserted. */
   list(filter: MessageFilter): Promise<WhatsappMessageEntity[]> {
@@ -62,69 +69,80 @@ export class MessageQueriesRepository {
         beforeId: filter.before.id,
       });
     }
-    return query.getMany();
+    return ReadQueryException.wrap(() => query.getMany());
   }
 
+  /**
+   * One statement, so the read statement timeout bounds the whole computation (and every part
+   * sees the same snapshot): four scans of the window, each a scalar subquery turned into JSON.
+   */
   async metrics(since: Date, until: Date): Promise<MetricsRow> {
-    const window = [since, until];
     const inWindow = `direction = 'outbound' AND created_at >= $1 AND created_at < $2`;
-    const [counts] = await this.dataSource.query<Record<string, number>[]>(
-      `SELECT count(*)::int AS total,
-              count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'undelivered')
-                                  OR (status = 'failed' AND sent_at IS NOT NULL))::int AS "sentOrLater",
-              count(*) FILTER (WHERE status IN ('delivered', 'read'))::int AS "deliveredOrRead",
-              count(*) FILTER (WHERE status = 'read')::int AS read,
-              count(*) FILTER (WHERE status IN ('failed', 'undelivered'))::int AS "failedOrUndelivered"
-         FROM whatsapp_messages WHERE ${inWindow}`,
-      window,
-    );
-    const byStatus = await this.dataSource.query<{ status: string; count: number }[]>(
-      `SELECT status, count(*)::int AS count FROM whatsapp_messages WHERE ${inWindow} GROUP BY status`,
-      window,
-    );
-    const topErrors = await this.dataSource.query<
-      { errorCode: number; errorMessage: string | null; count: number }[]
-    >(
-      `SELECT error_code AS "errorCode", max(error_message) AS "errorMessage", count(*)::int AS count
-         FROM whatsapp_messages
-        WHERE ${inWindow} AND status IN ('failed', 'undelivered') AND error_code IS NOT NULL
-        GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT 10`,
-      window,
-    );
-    const [latency] = await this.dataSource.query<Record<string, number[] | null>[]>(
-      `SELECT ${[
-        'accepted_at:sent_at:acceptedToSent',
-        'sent_at:delivered_at:sentToDelivered',
-        'delivered_at:read_at:deliveredToRead',
-      ]
-        .map((spec) => {
-          const [from, to, name] = spec.split(':');
-          return `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
-                    (ORDER BY extract(epoch FROM (${to} - ${from})) * 1000)
-                    FILTER (WHERE ${from} IS NOT NULL AND ${to} IS NOT NULL AND ${to} >= ${from}) AS "${name}"`;
-        })
-        .join(', ')}
-         FROM whatsapp_messages WHERE ${inWindow}`,
-      window,
+    const latency = [
+      'accepted_at:sent_at:acceptedToSent',
+      'sent_at:delivered_at:sentToDelivered',
+      'delivered_at:read_at:deliveredToRead',
+    ]
+      .map((spec) => {
+        const [from, to, name] = spec.split(':');
+        return `percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP
+                  (ORDER BY extract(epoch FROM (${to} - ${from})) * 1000)
+                  FILTER (WHERE ${from} IS NOT NULL AND ${to} IS NOT NULL AND ${to} >= ${from}) AS "${name}"`;
+      })
+      .join(', ');
+    const [row] = await ReadQueryException.wrap(() =>
+      this.dataSource.query<MetricsJson[]>(
+        `SELECT
+           (SELECT row_to_json(c) FROM (
+              SELECT count(*)::int AS total,
+                     count(*) FILTER (WHERE status IN ('sent', 'delivered', 'read', 'undelivered')
+                                         OR (status = 'failed' AND sent_at IS NOT NULL))::int AS "sentOrLater",
+                     count(*) FILTER (WHERE status IN ('delivered', 'read'))::int AS "deliveredOrRead",
+                     count(*) FILTER (WHERE status = 'read')::int AS read,
+                     count(*) FILTER (WHERE status IN ('failed', 'undelivered'))::int AS "failedOrUndelivered"
+                FROM whatsapp_messages WHERE ${inWindow}) c) AS counts,
+           (SELECT coalesce(json_object_agg(s.status, s.count), '{}') FROM (
+              SELECT status, count(*)::int AS count
+                FROM whatsapp_messages WHERE ${inWindow} GROUP BY status) s) AS "byStatus",
+           (SELECT coalesce(json_agg(e ORDER BY e.count DESC, e."errorCode"), '[]') FROM (
+              SELECT error_code AS "errorCode", max(error_message) AS "errorMessage", count(*)::int AS count
+                FROM whatsapp_messages
+               WHERE ${inWindow} AND status IN ('failed', 'undelivered') AND error_code IS NOT NULL
+               GROUP BY error_code ORDER BY count(*) DESC, error_code LIMIT 10) e) AS "topErrors",
+           (SELECT row_to_json(l) FROM (
+              SELECT ${latency} FROM whatsapp_messages WHERE ${inWindow}) l) AS latency`,
+        [since, until],
+      ),
     );
     const percentiles = (values: number[] | null): Percentiles => ({
       p50: values?.[0] ?? null,
       p95: values?.[1] ?? null,
       p99: values?.[2] ?? null,
     });
+    const { counts } = row;
     return {
       total: counts.total,
-      byStatus: Object.fromEntries(byStatus.map((row) => [row.status, row.count])),
+      byStatus: row.byStatus,
       sentOrLater: counts.sentOrLater,
       deliveredOrRead: counts.deliveredOrRead,
       read: counts.read,
       failedOrUndelivered: counts.failedOrUndelivered,
-      topErrors,
+      topErrors: row.topErrors,
       latency: {
-        acceptedToSent: percentiles(latency.acceptedToSent),
-        sentToDelivered: percentiles(latency.sentToDelivered),
-        deliveredToRead: percentiles(latency.deliveredToRead),
+        acceptedToSent: percentiles(row.latency.acceptedToSent),
+        sentToDelivered: percentiles(row.latency.sentToDelivered),
+        deliveredToRead: percentiles(row.latency.deliveredToRead),
       },
     };
   }
+}
+
+interface MetricsJson {
+  counts: Record<
+    'total' | 'sentOrLater' | 'deliveredOrRead' | 'read' | 'failedOrUndelivered',
+    number
+  >;
+  byStatus: Record<string, number>;
+  topErrors: MetricsRow['topErrors'];
+  latency: Record<'acceptedToSent' | 'sentToDelivered' | 'deliveredToRead', number[] | null>;
 }

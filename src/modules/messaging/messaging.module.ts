@@ -1,20 +1,15 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { ThrottlerModule } from '@nestjs/throttler';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.constants';
+import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import { DispatchService, SEND_ATTEMPTS } from './dispatch.service';
 import { IdempotencyRepository } from './idempotency.repository';
-import type { Redis } from 'ioredis';
-import { REDIS_CLIENT } from '../../redis/redis.constants';
 import { MessagingController } from './messaging.controller';
 import { MessagingService } from './messaging.service';
 import { OutboundQueue } from './outbound.queue';
 import { OutboundWorker } from './outbound.worker';
 import { OutboxRepository } from './outbox.repository';
-import { RedisThrottlerStorage } from './redis-throttler.storage';
 import { SendThrottlerGuard } from './send-throttler.guard';
 import { SweeperService } from './sweeper.service';
 
@@ -24,17 +19,7 @@ import { SweeperService } from './sweeper.service';
  * parts start only in the worker and all roles.
  */
 @Module({
-  imports: [
-    DeliveryModule,
-    TwilioModule,
-    ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG, REDIS_CLIENT],
-      useFactory: (config: AppConfig, redis: Redis) => ({
-        throttlers: [{ name: 'default', ttl: 1000, limit: config.limits.sendPerUserPerSecond }],
-        storage: new RedisThrottlerStorage(redis),
-      }),
-    }),
-  ],
+  imports: [DeliveryModule, TwilioModule, RateLimitModule],
   providers: [
     makeCounterProvider({
       name: SEND_ATTEMPTS,

@@ -2,11 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type { Redis } from 'ioredis';
-import { FixedWindowCounter } from '../../redis/fixed-window-counter';
+import { FixedWindowCounter } from './fixed-window-counter';
 
 /**
  * @nestjs/throttler's storage on Redis: O(1) fixed windows shared by every replica. While Redis
- * is unreachable it lets requests through (fail open): a Redis outage must not stop sends.
+ * is unreachable it lets requests through (fail open): a Redis outage must not stop sends or
+ * reads.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
