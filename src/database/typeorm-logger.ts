@@ -1,11 +1,13 @@
 import { Logger as NestLogger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerContract } from 'typeorm';
+import { maskPhoneNumbersInText } from '../common/logging/mask';
 
 export type TypeOrmLogLevel = 'error' | 'warn' | 'migration' | 'schema' | 'log' | 'info';
 
 /**
  * Sends TypeORM's messages through the app's pino logger instead of console.log. Query
- * parameters are never logged: they carry phone numbers and message bodies.
+ * parameters are never logged: they carry phone numbers and message bodies; Postgres' message
+ * can quote a value ("invalid input syntax …: \"+1415…\""), so numbers in it are masked.
  */
 export class TypeOrmLogger implements TypeOrmLoggerContract {
   private readonly logger = new NestLogger('TypeORM');
@@ -19,7 +21,10 @@ export class TypeOrmLogger implements TypeOrmLoggerContract {
   logQueryError(error: string | Error, query: string): void {
     if (!this.levels.has('error')) return;
     this.logger.warn(
-      { query: truncate(query), reason: error instanceof Error ? error.message : error },
+      {
+        query: truncate(query),
+        reason: maskPhoneNumbersInText(error instanceof Error ? error.message : error),
+      },
       'Query failed',
     );
   }

@@ -4,7 +4,7 @@ import { RetentionService } from '../../src/modules/delivery/retention.service';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
 import { createUser, type TestUser } from '../factories/users.factory';
 import { databaseUrlFor } from '../support/test-env';
-import { ACCEPTED, Stack } from '../support/stack';
+import { Stack } from '../support/stack';
 
 const newNumber = () => `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
@@ -226,7 +226,34 @@ describe('delivery APIs', () => {
 
     const sent = (await stack.send({ to: phone, message: 'private words' })).json<{ id: string }>()
       .id;
-    await stack.waitFor(sent, ACCEPTED);
+    await stack.waitFor(sent, (row) => row.status === 'read');
+    // Twilio's error texts quote the number; so does an orphan callback's payload.
+    const naming = `The 'To' number ${phone.slice(1)} is not a valid phone number.`;
+    await stack.db.query(
+      'UPDATE whatsapp_messages SET error_code = 21211, error_message = $2 WHERE id = $1',
+      [sent, naming],
+    );
+    await stack.db.query(
+      'UPDATE message_status_logs SET error_message = $2 WHERE message_id = $1',
+      [sent, naming],
+    );
+    const orphanSid = `SM${randomUUID().replace(/-/g, '')}`;
+    const otherSid = `SM${randomUUID().replace(/-/g, '')}`;
+    for (const [sid, to] of [
+      [orphanSid, phone],
+      [otherSid, newNumber()],
+    ]) {
+      const callback = await stack.signedPost('/api/v1/whatsapp/status', {
+        AccountSid: `AC${'1'.repeat(32)}`,
+        From: 'whatsapp:+14155238886',
+        To: `whatsapp:${to}`,
+        MessageSid: sid,
+        MessageStatus: 'undelivered',
+        ErrorCode: '63024',
+        ErrorMessage: `Invalid recipient ${to}`,
+      });
+      expect(callback.statusCode).toBe(200);
+    }
     const erased = await stack.app.inject({
       method: 'DELETE',
       url: `/api/v1/contacts/${encodeURIComponent(phone)}`,
@@ -246,11 +273,47 @@ describe('delivery APIs', () => {
     expect(leftovers[0].n).toBe(0);
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(rows.every((row) => row.body === null)).toBe(true);
-    const payloads = await stack.db.query<{ n: number }[]>(
-      'SELECT count(*)::int AS n FROM message_status_logs WHERE message_id = $1 AND payload IS NOT NULL',
-      [sent],
+    const [message] = await stack.db.query<
+      { error_code: number | null; error_message: string | null }[]
+    >('SELECT error_code, error_message FROM whatsapp_messages WHERE id = $1', [sent]);
+    expect(message).toEqual({ error_code: 21211, error_message: null });
+    // Both directions: the inbound STOP and the send, every event row kept but emptied.
+    const events = await stack.db.query<
+      { payload: unknown; error_message: string | null; direction: string }[]
+    >(
+      `SELECT l.payload, l.error_message, m.direction FROM message_status_logs l
+         JOIN whatsapp_messages m ON m.id = l.message_id
+        WHERE m."to" LIKE 'erased:%' OR m."from" LIKE 'erased:%'`,
     );
-    expect(payloads[0].n).toBe(0);
+    expect(new Set(events.map((event) => event.direction))).toEqual(
+      new Set(['inbound', 'outbound']),
+    );
+    expect(
+      events.filter((event) => event.payload !== null || event.error_message !== null),
+    ).toEqual([]);
+    const orphans = await stack.db.query<
+      { twilio_sid: string; status: string; payload: unknown; error_message: string | null }[]
+    >(
+      `SELECT twilio_sid, status, payload, error_message FROM message_status_logs
+        WHERE message_id IS NULL AND twilio_sid = ANY($1)`,
+      [[orphanSid, otherSid]],
+    );
+    expect(orphans.find((row) => row.twilio_sid === orphanSid)).toEqual({
+      twilio_sid: orphanSid,
+      status: 'undelivered',
+      payload: null,
+      error_message: null,
+    });
+    expect(orphans.find((row) => row.twilio_sid === otherSid)).toMatchObject({
+      payload: expect.objectContaining({ MessageSid: otherSid }),
+      error_message: expect.stringContaining('Invalid recipient'),
+    });
+    const [{ n: traces }] = await stack.db.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM message_status_logs
+        WHERE payload::text LIKE $1 OR error_message LIKE $1`,
+      [`%${phone.slice(1)}%`],
+    );
+    expect(traces).toBe(0);
   });
 
   it('should answer 404 for an unknown or malformed contact', async () => {

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { adminToken } from '../factories/users.factory';
 import { TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { REDIS_URL, testDatabaseUrl } from '../support/test-env';
@@ -14,6 +15,14 @@ interface Terminus {
 async function get(test: TestApp, path: string): Promise<{ status: number; body: Terminus }> {
   const res = await test.app.inject({ method: 'GET', url: `/api/v1/health${path}` });
   return { status: res.statusCode, body: res.json<Terminus>() };
+}
+
+/** Public probes carry each indicator's status and nothing else, up or down. */
+function expectStatusesOnly(body: Terminus): void {
+  for (const section of [body.info, body.error, body.details]) {
+    for (const result of Object.values(section)) expect(Object.keys(result)).toEqual(['status']);
+  }
+  expect(JSON.stringify(body)).not.toMatch(/message|pending|ECONN|127\.0\.0\.1/);
 }
 
 /** Polls until the probe gives `status` (connection loss is noticed asynchronously). */
@@ -74,9 +83,12 @@ describe('health probes through cut connections', () => {
       pgProxy.cut();
       const ready = await eventually(test, '/ready', 503);
       expect(ready.status).toBe('error');
-      expect(ready.error.postgres.status).toBe('down');
+      expect(ready.error.postgres).toEqual({ status: 'down' });
+      expectStatusesOnly(ready);
       expect((await get(test, '/live')).status).toBe(200);
-      expect((await get(test, '')).status).toBe(503);
+      const overall = await get(test, '');
+      expect(overall.status).toBe(503);
+      expectStatusesOnly(overall.body);
       pgProxy.restore();
       await eventually(test, '/ready', 200);
     } finally {
@@ -96,9 +108,12 @@ describe('health probes through cut connections', () => {
       }
       expect(ready.status).toBe(200);
       expect(ready.body.status).toBe('ok');
-      expect(ready.body.details.redis.status).toBe('down');
+      expect(ready.body.details.redis).toEqual({ status: 'down' });
+      expectStatusesOnly(ready.body);
       expect((await get(test, '/live')).status).toBe(200);
-      expect((await get(test, '')).status).toBe(503);
+      const overall = await eventually(test, '', 503);
+      expect(overall.error.redis).toEqual({ status: 'down' });
+      expectStatusesOnly(overall);
     } finally {
       await test.close();
     }
@@ -112,6 +127,7 @@ describe('health probes through cut connections', () => {
       const ready = await eventually(test, '/ready', 503);
       expect(ready.error.redis.status).toBe('down');
       expect(ready.details.postgres.status).toBe('up');
+      expectStatusesOnly(ready);
       expect((await get(test, '/live')).status).toBe(200);
       redisProxy.restore();
       await eventually(test, '/ready', 200);
@@ -127,6 +143,7 @@ describe('health probes through cut connections', () => {
       pgProxy.cut();
       const ready = await eventually(test, '/ready', 503);
       expect(ready.error.postgres.status).toBe('down');
+      expectStatusesOnly(ready);
     } finally {
       await test.close();
     }
@@ -161,6 +178,17 @@ describe('health probes through cut connections', () => {
       // API routes are not mounted on a worker.
       const api = await test.app.inject({ method: 'GET', url: '/api/v1/__test/error' });
       expect(api.statusCode).toBe(404);
+      // A worker checks no tokens (no auth module), so its details are closed to everyone.
+      for (const headers of [{}, { authorization: 'Bearer not.a.token' }]) {
+        const details = await test.app.inject({
+          method: 'GET',
+          url: '/api/v1/health/details',
+          headers,
+        });
+        expect(details.statusCode).toBe(401);
+        expect(details.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+        expect(details.body).not.toContain('postgres');
+      }
     } finally {
       await test.close();
     }
@@ -168,7 +196,7 @@ describe('health probes through cut connections', () => {
 });
 
 describe('readiness with pending migrations', () => {
-  it('should be 503 naming migrations when the schema is behind the code', async () => {
+  it('should be 503 with migrations down when the schema is behind the code, naming them to admins only', async () => {
     const test = await startTestApp();
     const dataSource = test.app.get(DataSource);
     const [last] = await dataSource.query<{ id: number; timestamp: string; name: string }[]>(
@@ -178,7 +206,19 @@ describe('readiness with pending migrations', () => {
     try {
       const ready = await get(test, '/ready');
       expect(ready.status).toBe(503);
-      expect(ready.body.error.migrations).toEqual({ status: 'down', pending: [last.name] });
+      expect(ready.body.error.migrations).toEqual({ status: 'down' });
+      expectStatusesOnly(ready.body);
+      expect(JSON.stringify(ready.body)).not.toContain(last.name);
+      const details = await test.app.inject({
+        method: 'GET',
+        url: '/api/v1/health/details',
+        headers: { authorization: `Bearer ${await adminToken(test.app)}` },
+      });
+      expect(details.statusCode).toBe(200);
+      expect(details.json<Terminus>().error.migrations).toEqual({
+        status: 'down',
+        pending: [last.name],
+      });
     } finally {
       await dataSource.query('INSERT INTO migrations (id, timestamp, name) VALUES ($1, $2, $3)', [
         last.id,

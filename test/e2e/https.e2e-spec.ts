@@ -33,6 +33,12 @@ describe('HTTPS enforcement and security headers (production)', () => {
     },
   );
 
+  it('should refuse plain HTTP to the health details, which carry an admin token', async () => {
+    const res = await test.app.inject({ method: 'GET', url: '/api/v1/health/details' });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'HTTPS_REQUIRED' });
+  });
+
   it('should let HTTPS through, as the proxy reports it in X-Forwarded-Proto', async () => {
     const res = await test.app.inject({
       method: 'GET',

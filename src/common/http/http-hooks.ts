@@ -42,8 +42,14 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: HttpMetrics
   });
 }
 
-// Probes and scrapes use plain HTTP inside the cluster.
-const PLAIN_HTTP_ALLOWED = ['/api/v1/health', '/metrics'];
+// Probes and scrapes use plain HTTP inside the cluster. Only those: /api/v1/health/details
+// carries an admin's token, which must never travel in clear.
+const PLAIN_HTTP_ALLOWED = new Set([
+  '/api/v1/health',
+  '/api/v1/health/live',
+  '/api/v1/health/ready',
+  '/metrics',
+]);
 
 /**
  * HTTPS enforcement (production: the scheme comes from X-Forwarded-Proto when TRUST_PROXY is
@@ -57,10 +63,7 @@ export function registerSecurityHooks(
   if (!options.enforceHttps) return;
   fastify.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0];
-    if (
-      request.protocol !== 'https' &&
-      !PLAIN_HTTP_ALLOWED.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))
-    ) {
+    if (request.protocol !== 'https' && !PLAIN_HTTP_ALLOWED.has(path)) {
       refuse(request, reply, new AppException(ErrorCode.HttpsRequired, 'Use HTTPS.'));
       return;
     }

@@ -1,5 +1,6 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../../config/app-config';
+import { serializeError } from './error-serializer';
 
 // Anything that can carry a credential. Request logs carry no headers or bodies at all (see
 // http-hooks.ts); this is the net under objects that someone logs by mistake.
@@ -37,6 +38,9 @@ export function rootLoggerOptions(config: AppConfig, pretty: boolean): LoggerOpt
     base: { service: 'whatsapp-backend', role: config.role },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // Errors lose query parameters and Postgres' row values here, once for every logger: the
+    // children (nestjs-pino, Fastify's request loggers) inherit these serializers.
+    serializers: { err: serializeError, error: serializeError },
     formatters: { level: (label) => ({ level: label }) },
     ...(pretty
       ? {

@@ -36,9 +36,11 @@ export class ContactsService {
   }
 
   /**
-   * Erases a contact's personal data: the contact row, the bodies, media, variables and metadata
-   * of their messages, and the raw payloads of those messages' events. The messages stay, with
-   * their statuses and timestamps, under a pseudonymous address, so counts and metrics hold.
+   * Erases a contact's personal data: the contact row, the bodies, media, variables, metadata
+   * and error texts of their messages (Twilio's can quote the number), the raw payloads and
+   * error texts of those messages' events, and of orphan callbacks addressed to or from the
+   * number. The rows stay, with statuses, error codes and timestamps, under a pseudonymous
+   * address, so counts and metrics hold.
    */
   async erase(phoneInput: string): Promise<void> {
     const phone = normalize(phoneInput);
@@ -53,7 +55,7 @@ export class ContactsService {
       await manager.query(
         `UPDATE whatsapp_messages
             SET body = NULL, media_urls = '[]'::jsonb, content_variables = NULL, metadata = NULL,
-                reference = NULL,
+                reference = NULL, error_message = NULL,
                 "to" = CASE WHEN "to" = $1 THEN $2 ELSE "to" END,
                 "from" = CASE WHEN "from" = $1 THEN $2 ELSE "from" END,
                 updated_at = now()
@@ -61,8 +63,16 @@ export class ContactsService {
         [address, pseudonym, ids],
       );
       await manager.query(
-        'UPDATE message_status_logs SET payload = NULL WHERE message_id = ANY($1)',
+        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
+          WHERE message_id = ANY($1)`,
         [ids],
+      );
+      // Callbacks for messages we never knew: only their payload names the number.
+      await manager.query(
+        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
+          WHERE message_id IS NULL AND payload IS NOT NULL
+            AND (payload->>'To' = ANY($1) OR payload->>'From' = ANY($1))`,
+        [[address, phone]],
       );
       await manager.query('DELETE FROM contacts WHERE phone = $1', [phone]);
     });

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { DependencyMetricsService } from './dependency-metrics.service';
+import { HealthDetailsGuard } from './health-details.guard';
 import { HealthController } from './health.controller';
 import { HealthService } from './health.service';
 import { MigrationsHealthIndicator } from './migrations.health';
@@ -11,6 +12,7 @@ import { RedisHealthIndicator } from './redis.health';
   controllers: [HealthController],
   providers: [
     DependencyMetricsService,
+    HealthDetailsGuard,
     HealthService,
     MigrationsHealthIndicator,
     RedisHealthIndicator,

@@ -1,8 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { withTimeout } from './with-timeout';
 
-/** Up when every migration the code knows is applied; a pod on an unmigrated schema is not ready. */
+const QUERY_TIMEOUT_MS = 1_500;
+
+/**
+ * Up when every migration the code knows is applied; a pod on an unmigrated schema is not ready.
+ * Down says why (`pending` names, or the error): the health service keeps that for the logs and
+ * the admin-only details route.
+ */
 @Injectable()
 export class MigrationsHealthIndicator {
   constructor(
@@ -13,8 +20,12 @@ export class MigrationsHealthIndicator {
   async check(key: 'migrations'): Promise<HealthIndicatorResult<'migrations'>> {
     const indicator = this.indicators.check(key);
     try {
-      const executed = await this.dataSource.query<{ name: string }[]>(
-        `SELECT name FROM ${this.dataSource.options.migrationsTableName ?? 'migrations'}`,
+      // Bounded: a hung check would hold every probe that shares its round.
+      const executed = await withTimeout(
+        this.dataSource.query<{ name: string }[]>(
+          `SELECT name FROM ${this.dataSource.options.migrationsTableName ?? 'migrations'}`,
+        ),
+        QUERY_TIMEOUT_MS,
       );
       const done = new Set(executed.map((row) => row.name));
       const pending = this.dataSource.migrations

@@ -1,5 +1,6 @@
 import twilio, { type Twilio } from 'twilio';
 import type { MessageInstance } from 'twilio/lib/rest/api/v2010/account/message';
+import { maskPhoneNumbersInText } from '../../common/logging/mask';
 import { TwilioHttpClient } from './twilio-http-client';
 import type {
   CreateMessageInput,
@@ -72,7 +73,8 @@ function toTwilioMessage(message: MessageInstance): TwilioMessage {
     body: message.body ?? null,
     messagingServiceSid: message.messagingServiceSid ?? null,
     errorCode: message.errorCode ?? null,
-    errorMessage: message.errorMessage ?? null,
+    // Stored by the reconciler as the message's error_message: no recipient number in it.
+    errorMessage: maskPhoneNumbersInText(message.errorMessage ?? null),
     numMedia: Number(message.numMedia) || 0,
     dateCreated: validDate(message.dateCreated),
     dateSent: validDate(message.dateSent),

@@ -28,6 +28,22 @@ describe('toTwilioApiError', () => {
     });
   });
 
+  it.each([
+    [
+      "The 'To' number 5551234567 is not a valid phone number.",
+      "The 'To' number 55******67 is not a valid phone number.",
+    ],
+    [
+      'Twilio could not find a Channel with the specified From address: whatsapp:+14155550100',
+      'Twilio could not find a Channel with the specified From address: whatsapp:+14*******00',
+    ],
+    ['Too Many Requests', 'Too Many Requests'],
+  ])('should mask phone numbers in the message %p', (message, masked) => {
+    const error = toTwilioApiError(400, { code: 21211, message }, {});
+    expect(error.message).toBe(masked);
+    expect(String(error.stack)).not.toMatch(/5551234567|4155550100/);
+  });
+
   it.each([undefined, null, '', '<html>gateway</html>', 42])(
     'should survive a body of %p',
     (body) => {

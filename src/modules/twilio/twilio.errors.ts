@@ -1,6 +1,10 @@
+import { maskPhoneNumbersInText } from '../../common/logging/mask';
+
 /**
  * Twilio answered with an error (HTTP 4xx/5xx and Twilio's JSON body). `code` is Twilio's
- * numeric error code (21211, 20429, 63016 …) when the body had one.
+ * numeric error code (21211, 20429, 63016 …) when the body had one. The message has phone
+ * numbers masked ("The 'To' number +15*******67 is not …"): it is logged and stored as the
+ * message's error_message, and must not keep the recipient's number.
  */
 export class TwilioApiError extends Error {
   constructor(
@@ -11,7 +15,7 @@ export class TwilioApiError extends Error {
     readonly retryAfterSeconds: number | undefined,
     readonly moreInfo: string | undefined,
   ) {
-    super(message);
+    super(maskPhoneNumbersInText(message));
     this.name = 'TwilioApiError';
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { isUuid } from '../../common/ids';
-import { maskPhone } from '../../common/logging/mask';
+import { maskPhone, maskPhoneNumbersInText } from '../../common/logging/mask';
 import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import { InboundRepository } from '../delivery/inbound.repository';
@@ -41,7 +41,7 @@ export class WebhooksService {
         twilioSid: sid,
         status: status.toLowerCase(),
         errorCode: Number.isInteger(code) && code > 0 && code < 2 ** 31 ? code : null,
-        errorMessage: field(fields, 'ErrorMessage') ?? null,
+        errorMessage: maskPhoneNumbersInText(field(fields, 'ErrorMessage')),
         source: 'callback',
         payload: { ...fields },
         idempotencyToken: token,
