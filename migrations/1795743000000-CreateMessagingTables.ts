@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-// DESIGN §4: messages, their status log, contacts (the 24-hour window) and idempotency keys.
+// The data model (docs/architecture.md §5): messages, their status log, contacts (the 24-hour window) and idempotency keys.
 // Additions for the outbound pipeline: accepted_at (latency metrics), dispatch_started_at (an
 // attempt may have reached Twilio: look before resending), next_attempt_at (the sweeper) and
 // last_error_retryable and max_attempts (the admin retry endpoint grants a fresh set of attempts
@@ -73,7 +73,7 @@ export class CreateMessagingTables1795743000000 implements MigrationInterface {
       )`);
     // One row per distinct event, whatever its source (a null error code counts as one value).
     // The SID is part of the event: after an admin retry the message is sent again under a new
-    // SID, and that send's own sent/delivered/read must count; within one SID the rule is DESIGN's.
+    // SID, and that send's own sent/delivered/read must count; within one SID a repeat adds nothing.
     await queryRunner.query(`
       CREATE UNIQUE INDEX message_status_logs_event_key
       ON message_status_logs (message_id, status, COALESCE(error_code, 0), COALESCE(twilio_sid, ''))

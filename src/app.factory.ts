@@ -57,7 +57,8 @@ export async function createApp(
         .addBearerAuth()
         .build(),
     );
-    // /docs and /docs-json, public (DESIGN §3); off in production unless DOCS_ENABLED=on.
+    // /docs and /docs-json, public (docs/architecture.md §6); off in production unless
+    // DOCS_ENABLED=on.
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   }
   await app.init();

@@ -7,7 +7,7 @@ import {
 } from './sim-config';
 
 describe('sim config', () => {
-  it('should keep the contract defaults of DESIGN §9', () => {
+  it('should keep the documented contract defaults', () => {
     expect(DEFAULT_SIM_CONFIG).toEqual({
       callbackDelayMs: { min: 100, max: 500 },
       read: true,

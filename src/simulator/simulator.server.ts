@@ -16,8 +16,8 @@ export interface Simulator {
 export type SimLogger = (entry: Record<string, unknown>, message: string) => void;
 
 /**
- * The local Twilio stand-in (DESIGN §9): a separate HTTP server that the app reaches exactly as
- * it reaches Twilio. Never loaded in production.
+ * The local Twilio stand-in (docs/architecture.md §4.4): a separate HTTP server that the app
+ * reaches exactly as it reaches Twilio. Never loaded in production.
  */
 export function createSimulator(
   options: SimulatorOptions,

@@ -3,7 +3,10 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { mapError } from './error-response';
 
-/** One filter for everything thrown: DESIGN §3's error shape, and an errorId for every 500. */
+/**
+ * One filter for everything thrown: the HTTP contract's error shape (docs/architecture.md §6),
+ * and an errorId for every 500.
+ */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger(AllExceptionsFilter.name);

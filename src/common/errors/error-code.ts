@@ -1,4 +1,4 @@
-/** Stable error codes of the HTTP contract (DESIGN §3) and the status each maps to. */
+/** Stable error codes of the HTTP contract (docs/architecture.md §6), each with its status. */
 export enum ErrorCode {
   BadRequest = 'BAD_REQUEST',
   ValidationFailed = 'VALIDATION_FAILED',

@@ -4,7 +4,7 @@ import { AppException } from './app.exception';
 import { codeForStatus, ERROR_STATUS, ErrorCode } from './error-code';
 import { ReadQueryException } from './read-query.exception';
 
-/** DESIGN §3's error shape. */
+/** The HTTP contract's error shape (docs/architecture.md §6). */
 export interface ErrorBody {
   statusCode: number;
   error: string;

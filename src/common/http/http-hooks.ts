@@ -1,15 +1,19 @@
 import type { FastifyInstance } from 'fastify';
-import type { HttpMetricsService } from '../../modules/metrics/http-metrics.service';
 import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 import { refuse } from './input-limits';
 import { REQUEST_ID_HEADER } from './request-id';
 
+/** What the hooks need from the metrics module's HttpMetricsService (common imports no module). */
+export interface RequestObserver {
+  observe(method: string, route: string | undefined, status: number, seconds: number): void;
+}
+
 /**
  * Fastify-level hooks, so that every answer — 404s and body-parser errors included — returns
  * its request id, is timed by route pattern and gets exactly one log line.
  */
-export function registerHttpHooks(fastify: FastifyInstance, metrics: HttpMetricsService): void {
+export function registerHttpHooks(fastify: FastifyInstance, metrics: RequestObserver): void {
   let draining = false;
   fastify.addHook('preClose', (done) => {
     draining = true;

@@ -1,4 +1,4 @@
-// What to do after a failed send attempt (DESIGN §6.5). Pure and table-tested.
+// What to do after a failed send attempt (docs/architecture.md §4.1). Pure and table-tested.
 
 export type SendFailure =
   | { kind: 'network'; maybeProcessed: boolean }

@@ -6,7 +6,7 @@ import { TwilioSignatureValidator } from './twilio-signature.validator';
 
 const API_TIMEOUT_MS = 10_000;
 
-/** The only module that imports the `twilio` package (DESIGN §2). */
+/** The only module that imports the `twilio` package (docs/architecture.md §2). */
 @Module({
   providers: [
     {

@@ -10,7 +10,7 @@ export interface HistoryEntry {
   receivedAt: string;
 }
 
-/** The Message shape of DESIGN §3. */
+/** The Message shape of the HTTP contract (docs/architecture.md §6). */
 export interface MessageResponse {
   id: string;
   messageSid: string | null;

@@ -7,7 +7,7 @@ import {
   IsWhatsappNumber,
 } from './send-validators';
 
-/** POST /api/v1/whatsapp/send (DESIGN §3). */
+/** POST /api/v1/whatsapp/send (the HTTP contract: docs/architecture.md §6). */
 export class SendMessageDto {
   @IsWhatsappNumber()
   to!: string;
