@@ -9,13 +9,13 @@ import { redactRedisUrl } from '../redis/redis-connection';
  */
 export function createBullConnection(
   url: string,
-  role: 'producer' | 'worker',
+  kind: 'producer' | 'worker',
   logger: Pick<LoggerService, 'warn'>,
 ): Redis {
   const client = new Redis(url, {
-    connectionName: `whatsapp-backend-${role}`,
-    maxRetriesPerRequest: role === 'worker' ? null : 1,
-    enableOfflineQueue: role === 'worker',
+    connectionName: `whatsapp-backend-${kind}`,
+    maxRetriesPerRequest: kind === 'worker' ? null : 1,
+    enableOfflineQueue: kind === 'worker',
     connectTimeout: 2_000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
@@ -23,7 +23,7 @@ export function createBullConnection(
   client.on('error', (err: Error) => {
     if (!down)
       logger.warn(
-        { redis: redactRedisUrl(url), role, reason: err.message },
+        { redis: redactRedisUrl(url), connection: kind, reason: err.message },
         'Queue connection lost; retrying',
       );
     down = true;

@@ -18,7 +18,7 @@ interface InboundRequest {
   url?: unknown;
 }
 
-/** The control API of DESIGN §9 (no auth; never in production). */
+/** The simulator's control API (docs/architecture.md §6; no auth; never in production). */
 export function registerControlApi(app: FastifyInstance, ctx: SimContext): void {
   app.get('/__sim/config', () => ctx.config);
 
@@ -44,10 +44,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
       errorCode: message.errorCode,
       createdAt: message.createdAt.toISOString(),
     })),
-    creates: ctx.store.createCounts().map(({ mid, count }) => {
-      const first = ctx.store.all().find((message) => message.mid === mid);
-      return { mid, to: first?.to ?? null, count };
-    }),
+    creates: ctx.store.createCounts(),
   }));
 
   app.post('/__sim/reset', (_request, reply) => {

@@ -30,10 +30,24 @@ export function newIdempotencyToken(): string {
   return randomUUID();
 }
 
-/** Everything the simulator has accepted, newest last; `creates` counts accepted creates per mid. */
+/**
+ * The create calls that named one of our message ids (`mid`, from the StatusCallback URL).
+ * `count`: every authenticated create call, whatever the answer (a 400, a 429, a 500 too): the
+ * evidence for "attempted once". `accepted`: the messages created for it: the evidence for
+ * "never sent twice". A "created, then answered 500" call is one call that was accepted.
+ */
+export interface CreateCount {
+  mid: string;
+  /** The `To` of the first call that gave one. */
+  to: string | null;
+  count: number;
+  accepted: number;
+}
+
+/** Everything the simulator has accepted, newest last, and the create calls per mid. */
 export class SimStore {
   private readonly messages = new Map<string, SimMessage>();
-  private readonly creates = new Map<string, number>();
+  private readonly creates = new Map<string, CreateCount>();
   private readonly running = new Set<Promise<void>>();
   private controller = SimStore.newController();
 
@@ -55,10 +69,30 @@ export class SimStore {
     void task.finally(() => this.running.delete(task));
   }
 
+  /** A create call that reached the Messages resource, counted before anything can refuse it. */
+  recordCreateCall(mid: string | null, to: string | null): void {
+    if (mid === null) return;
+    const entry = this.createsOf(mid);
+    entry.count += 1;
+    entry.to ??= to;
+  }
+
+  /** A message created: `accepted` for its mid (its create call was recorded first). */
   add(message: SimMessage): void {
     this.messages.set(message.sid, message);
-    if (message.mid !== null)
-      this.creates.set(message.mid, (this.creates.get(message.mid) ?? 0) + 1);
+    if (message.mid === null) return;
+    const entry = this.createsOf(message.mid);
+    entry.accepted += 1;
+    entry.to ??= message.to;
+  }
+
+  private createsOf(mid: string): CreateCount {
+    let entry = this.creates.get(mid);
+    if (!entry) {
+      entry = { mid, to: null, count: 0, accepted: 0 };
+      this.creates.set(mid, entry);
+    }
+    return entry;
   }
 
   get(sid: string): SimMessage | undefined {
@@ -69,8 +103,9 @@ export class SimStore {
     return [...this.messages.values()];
   }
 
-  createCounts(): { mid: string; count: number }[] {
-    return [...this.creates.entries()].map(([mid, count]) => ({ mid, count }));
+  /** In the order of each mid's first create call. */
+  createCounts(): CreateCount[] {
+    return [...this.creates.values()].map((entry) => ({ ...entry }));
   }
 
   reset(): void {

@@ -68,6 +68,10 @@ function createMessage(
   params: FormParams,
   reply: FastifyReply,
 ) {
+  const to = firstValue(params.To);
+  const statusCallback = firstValue(params.StatusCallback) ?? null;
+  // Every call counts for its mid, before anything can refuse it: `count` is "attempted".
+  ctx.store.recordCreateCall(statusCallback ? midOf(statusCallback) : null, to || null);
   ctx.store.createCalls += 1;
   const burst = ctx.config.burst429;
   if (burst.every > 0 && ctx.store.createCalls % burst.every === 0) {
@@ -76,7 +80,6 @@ function createMessage(
       .header('retry-after', String(burst.retryAfterS))
       .send(errorBody(429, 20429, 'Too Many Requests'));
   }
-  const to = firstValue(params.To);
   const from = firstValue(params.From);
   const messagingServiceSid = firstValue(params.MessagingServiceSid);
   const body = firstValue(params.Body);
@@ -93,7 +96,6 @@ function createMessage(
   const magic = MAGIC_NUMBERS[to.replace(/^whatsapp:/, '')];
   if (magic) return invalid(magic.code, magic.message);
 
-  const statusCallback = firstValue(params.StatusCallback) ?? null;
   const now = new Date();
   const message: SimMessage = {
     sid: newSid('SM'),

@@ -39,7 +39,7 @@ describe('Idempotency-Key', () => {
       (await stack.truth()).creates.filter(
         (create) => create.mid === first.json<{ id: string }>().id,
       ),
-    ).toEqual([expect.objectContaining({ count: 1 })]);
+    ).toEqual([expect.objectContaining({ count: 1, accepted: 1 })]);
   });
 
   it('should refuse the same key with another body: 422 IDEMPOTENCY_KEY_REUSED', async () => {

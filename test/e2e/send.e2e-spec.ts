@@ -43,7 +43,12 @@ describe('POST /api/v1/whatsapp/send → outbox → queue → Twilio', () => {
     });
     expect(row.accepted_at).not.toBeNull();
     const truth = await stack.truth();
-    expect(truth.creates).toContainEqual({ mid: body.id, to: `whatsapp:${TO}`, count: 1 });
+    expect(truth.creates).toContainEqual({
+      mid: body.id,
+      to: `whatsapp:${TO}`,
+      count: 1,
+      accepted: 1,
+    });
     expect(truth.messages.find((message) => message.mid === body.id)?.sid).toBe(row.twilio_sid);
     const history = await stack.db.query<{ status: string; source: string; applied: boolean }[]>(
       'SELECT status, source, applied FROM message_status_logs WHERE message_id = $1 ORDER BY id',
@@ -51,6 +56,7 @@ describe('POST /api/v1/whatsapp/send → outbox → queue → Twilio', () => {
     );
     expect(history).toEqual([
       { status: 'pending', source: 'api', applied: true },
+      { status: 'dispatching', source: 'worker', applied: true },
       { status: 'queued', source: 'worker', applied: true },
     ]);
   });
@@ -155,7 +161,8 @@ describe('POST /api/v1/whatsapp/send → outbox → queue → Twilio', () => {
     ['+15005550016', 63016],
   ])('should fail %s with %i after exactly one attempt', async (number, code) => {
     const res = await stack.send({ to: number, message: 'x' });
-    const row = await stack.waitFor(res.json<{ id: string }>().id, FINISHED);
+    const id = res.json<{ id: string }>().id;
+    const row = await stack.waitFor(id, FINISHED);
     expect(row).toMatchObject({
       status: 'failed',
       error_code: code,
@@ -164,6 +171,12 @@ describe('POST /api/v1/whatsapp/send → outbox → queue → Twilio', () => {
       twilio_sid: null,
     });
     expect(row.failed_at).not.toBeNull();
+    expect((await stack.truth()).creates).toContainEqual({
+      mid: id,
+      to: `whatsapp:${number}`,
+      count: 1,
+      accepted: 0,
+    });
   });
 
   it('should refuse an admin retry of a permanent failure with 409 NOT_RETRYABLE, and 404 for unknown ids', async () => {
@@ -196,8 +209,12 @@ describe('riding out Twilio trouble', () => {
         ids.push((await stack.send({ to: TO, message: `burst ${i}` })).json<{ id: string }>().id);
       for (const id of ids) await stack.waitFor(id, ACCEPTED, 30_000);
       const truth = await stack.truth();
-      for (const id of ids)
-        expect(truth.creates).toContainEqual({ mid: id, to: `whatsapp:${TO}`, count: 1 });
+      const creates = truth.creates.filter((create) => ids.includes(create.mid));
+      expect(creates.map((create) => create.mid).sort()).toEqual([...ids].sort());
+      expect(creates.every((create) => create.accepted === 1)).toBe(true);
+      // Every third create call was a 429: each one was attempted again.
+      const calls = creates.reduce((sum, create) => sum + create.count, 0);
+      expect(calls).toBeGreaterThan(ids.length);
       const retried = await stack.db.query<{ n: number }[]>(
         'SELECT count(*)::int AS n FROM whatsapp_messages WHERE id = ANY($1) AND attempts > 1',
         [ids],
@@ -224,7 +241,8 @@ describe('riding out Twilio trouble', () => {
       }
       const { creates } = await truth();
       expect(creates.filter((create) => ids.includes(create.mid))).toHaveLength(10);
-      expect(creates.every((create) => create.count === 1)).toBe(true);
+      // Created once, and never created again: the retry looked it up instead.
+      expect(creates.every((create) => create.count === 1 && create.accepted === 1)).toBe(true);
     } finally {
       await stack.close();
     }
@@ -260,10 +278,28 @@ describe('riding out Twilio trouble', () => {
       });
       const row = await stack.waitFor(id, ACCEPTED, 20_000);
       expect(row).toMatchObject({ status: 'queued', attempts: 3 });
+      // Every attempt shows once in the history, the worker's and the admin's moves included.
+      const history = await stack.db.query<{ entry: string }[]>(
+        `SELECT status || '/' || source || '/' || attempt AS entry FROM message_status_logs
+          WHERE message_id = $1 AND source <> 'callback' ORDER BY id`,
+        [id],
+      );
+      expect(history.map((row) => row.entry)).toEqual([
+        'pending/api/0',
+        'dispatching/worker/1',
+        'pending/worker/1',
+        'dispatching/worker/2',
+        'failed/worker/2',
+        'pending/api/2',
+        'dispatching/worker/3',
+        'queued/worker/3',
+      ]);
+      // Two 429s, then the admin retry's create: three calls, one message.
       expect((await stack.truth()).creates).toContainEqual({
         mid: id,
         to: `whatsapp:${TO}`,
-        count: 1,
+        count: 3,
+        accepted: 1,
       });
     } finally {
       await stack.close();

@@ -99,6 +99,7 @@ describe('Twilio webhooks', () => {
     // the callbacks themselves arrive in order.
     expect([...events].sort()).toEqual([
       'delivered/callback',
+      'dispatching/worker',
       'pending/api',
       'queued/worker',
       'read/callback',

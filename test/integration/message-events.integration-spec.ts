@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { MessageEventsRepository } from '../../src/modules/delivery/message-events.repository';
 import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
-import { OutboxRepository } from '../../src/modules/messaging/outbox.repository';
+import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
 import { testDatabaseUrl } from '../support/test-env';
 
 describe('status events and the outbox claim on the real database', () => {
@@ -30,7 +30,7 @@ describe('status events and the outbox claim on the real database', () => {
   });
 
   const newMessage = () =>
-    outbox.insertPending({
+    outbox.createPending({
       from: 'whatsapp:+14155238886',
       to: 'whatsapp:+14155550100',
       body: 'x',
@@ -201,6 +201,39 @@ describe('status events and the outbox claim on the real database', () => {
     expect(first?.uncertainSince).toBeNull();
     expect(second).toMatchObject({ attempts: 2 });
     expect(second?.uncertainSince).toBeInstanceOf(Date);
+  });
+
+  it("should start the new holder's clock at a takeover, so no third worker takes it at once", async () => {
+    const id = await newMessage();
+    await outbox.claimForSend(id, 30_000);
+    await dataSource.query(
+      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
+      [id],
+    );
+    const second = await outbox.claimForSend(id, 30_000);
+    expect(second?.uncertainSince).toBeInstanceOf(Date);
+    expect(await outbox.claimForSend(id, 30_000)).toBeNull();
+  });
+
+  it('should keep the look-before-resending mark through a later, certain failure', async () => {
+    const id = await newMessage();
+    await outbox.claimForSend(id, 30_000);
+    await outbox.scheduleRetry(id, {
+      delayMs: 0,
+      errorCode: 20500,
+      errorMessage: '5xx',
+      uncertain: true,
+    });
+    const second = await outbox.claimForSend(id, 30_000);
+    expect(second?.uncertainSince).toBeInstanceOf(Date);
+    await outbox.scheduleRetry(id, {
+      delayMs: 0,
+      errorCode: null,
+      errorMessage: 'refused',
+      uncertain: false,
+    });
+    const third = await outbox.claimForSend(id, 30_000);
+    expect(third?.uncertainSince).toEqual(second?.uncertainSince);
   });
 
   it('should decide finality in SQL exactly as isFinal does, for every status and sent age', async () => {

@@ -27,7 +27,7 @@ async function simMessages(sim: RunningTestSimulator) {
   const res = await fetch(`${sim.url}/__sim/messages`);
   return (await res.json()) as {
     messages: { sid: string; mid: string | null; status: string; errorCode: number | null }[];
-    creates: { mid: string; to: string; count: number }[];
+    creates: { mid: string; to: string | null; count: number; accepted: number }[];
   };
 }
 
@@ -79,7 +79,7 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
     expect(message).toMatchObject({ to: TO, from: FROM, body: 'Hello + 100% café', numMedia: 2 });
     expect(message.dateCreated).toBeInstanceOf(Date);
     const truth = await simMessages(sim);
-    expect(truth.creates).toEqual([{ mid: 'm-1', to: TO, count: 1 }]);
+    expect(truth.creates).toEqual([{ mid: 'm-1', to: TO, count: 1, accepted: 1 }]);
   });
 
   it('should answer accepted when a messaging service sends a template', async () => {
@@ -143,14 +143,26 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
     ['+15005550004', 21610],
     ['+15005550009', 21614],
     ['+15005550016', 63016],
-  ])('should fail the magic number %s with %i', async (number, code) => {
-    const error = await expectTwilioError(
-      client.createMessage({ to: `whatsapp:${number}`, from: FROM, body: 'x' }),
-    );
-    expect(error).toMatchObject({ status: 400, code });
-    expect(error.moreInfo).toBe(`https://www.twilio.com/docs/errors/${code}`);
-    expect((await simMessages(sim)).messages).toHaveLength(0);
-  });
+  ])(
+    'should fail the magic number %s with %i, counting the call as attempted',
+    async (number, code) => {
+      const error = await expectTwilioError(
+        client.createMessage({
+          to: `whatsapp:${number}`,
+          from: FROM,
+          body: 'x',
+          statusCallback: 'http://h/s?mid=magic',
+        }),
+      );
+      expect(error).toMatchObject({ status: 400, code });
+      expect(error.moreInfo).toBe(`https://www.twilio.com/docs/errors/${code}`);
+      const truth = await simMessages(sim);
+      expect(truth.messages).toHaveLength(0);
+      expect(truth.creates).toEqual([
+        { mid: 'magic', to: `whatsapp:${number}`, count: 1, accepted: 0 },
+      ]);
+    },
+  );
 
   it('should answer every Nth create with 429 and Retry-After, creating nothing', async () => {
     await sim.configure({ burst429: { every: 2, retryAfterS: 7 } });
@@ -160,6 +172,29 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
     );
     expect(error).toMatchObject({ status: 429, code: 20429, retryAfterSeconds: 7 });
     expect((await simMessages(sim)).messages).toHaveLength(1);
+  });
+
+  it('should count a 429 then a success for one mid as 2 calls, 1 accepted', async () => {
+    await sim.configure({ burst429: { every: 2, retryAfterS: 0 } });
+    const send = (mid: string) =>
+      client.createMessage({
+        to: TO,
+        from: FROM,
+        body: mid,
+        statusCallback: `http://h/s?mid=${mid}`,
+      });
+    await send('before');
+    const error = await expectTwilioError(send('retried'));
+    expect(error).toMatchObject({ status: 429, code: 20429 });
+    const created = await send('retried');
+    const truth = await simMessages(sim);
+    expect(truth.creates).toEqual([
+      { mid: 'before', to: TO, count: 1, accepted: 1 },
+      { mid: 'retried', to: TO, count: 2, accepted: 1 },
+    ]);
+    expect(truth.messages.filter((message) => message.mid === 'retried')).toEqual([
+      expect.objectContaining({ sid: created.sid }),
+    ]);
   });
 
   it('should create the message yet answer 500 when set to fail after accepting (the double-send trap)', async () => {
@@ -174,7 +209,26 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
     );
     expect(error).toMatchObject({ status: 500, code: 20500 });
     const truth = await simMessages(sim);
-    expect(truth.creates).toEqual([{ mid: 'trap', to: TO, count: 1 }]);
+    expect(truth.messages).toEqual([expect.objectContaining({ mid: 'trap' })]);
+    // One call, and it was accepted: the 500 came after the message existed.
+    expect(truth.creates).toEqual([{ mid: 'trap', to: TO, count: 1, accepted: 1 }]);
+  });
+
+  it('should show a blind retry after a 5xx-after-accept as a second message (the trap sprung)', async () => {
+    await sim.configure({ fiveXxAfterAcceptRate: 1 });
+    const send = () =>
+      client.createMessage({
+        to: TO,
+        from: FROM,
+        body: 'x',
+        statusCallback: 'http://h/s?mid=twice',
+      });
+    await expectTwilioError(send());
+    await sim.configure({ fiveXxAfterAcceptRate: 0 });
+    await send();
+    const truth = await simMessages(sim);
+    expect(truth.messages.filter((message) => message.mid === 'twice')).toHaveLength(2);
+    expect(truth.creates).toEqual([{ mid: 'twice', to: TO, count: 2, accepted: 2 }]);
   });
 
   it('should refuse wrong credentials with 401 code 20003', async () => {
@@ -184,8 +238,12 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
       apiBaseUrl: sim.url,
       timeoutMs: 5_000,
     });
-    const error = await expectTwilioError(wrong.createMessage({ to: TO, from: FROM, body: 'x' }));
+    const error = await expectTwilioError(
+      wrong.createMessage({ to: TO, from: FROM, body: 'x', statusCallback: 'http://h/s?mid=401' }),
+    );
     expect(error).toMatchObject({ status: 401, code: 20003 });
+    // Refused before it reached the Messages resource: not a create call for any mid.
+    expect((await simMessages(sim)).creates).toEqual([]);
   });
 
   it.each([
@@ -193,8 +251,11 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
     [{ To: TO, Body: 'x' }, 21603],
     [{ To: TO, From: FROM }, 21602],
     [{ To: TO, From: FROM, Body: 'x'.repeat(1601) }, 21617],
-  ])('should validate a create like Twilio (%p → %i)', async (params, code) => {
-    const form = new URLSearchParams(params as Record<string, string>);
+  ])('should validate a create like Twilio (%p → %i), counting the call', async (params, code) => {
+    const form = new URLSearchParams({
+      ...(params as Record<string, string>),
+      StatusCallback: 'http://h/s?mid=invalid',
+    });
     const res = await fetch(`${sim.url}/2010-04-01/Accounts/${SIM_ACCOUNT_SID}/Messages.json`, {
       method: 'POST',
       headers: {
@@ -209,6 +270,9 @@ describe('Twilio adapter against the simulator (REST contract)', () => {
       more_info: expect.any(String),
       message: expect.any(String),
     });
+    expect((await simMessages(sim)).creates).toEqual([
+      { mid: 'invalid', to: 'To' in params ? TO : null, count: 1, accepted: 0 },
+    ]);
   });
 });
 
@@ -406,7 +470,10 @@ describe('status callbacks from the simulator', () => {
       expect(receiver.received).toHaveLength(0);
       const truth = await simMessages(sim);
       expect(truth.messages.map((message) => message.status)).toEqual(Array(200).fill('read'));
-      expect(truth.creates.every((create) => create.count === 1)).toBe(true);
+      expect(truth.creates).toHaveLength(200);
+      expect(truth.creates.every((create) => create.count === 1 && create.accepted === 1)).toBe(
+        true,
+      );
     });
 
     it('should send each event twice at duplicateRate 1', async () => {

@@ -23,7 +23,8 @@ export interface SimTruth {
     errorCode: number | null;
     createdAt: string;
   }[];
-  creates: { mid: string; to: string; count: number }[];
+  /** Per mid: `count` create calls (rejected ones included), `accepted` messages created. */
+  creates: { mid: string; to: string | null; count: number; accepted: number }[];
 }
 
 /** The app (all roles, fast retries) against its own Twilio simulator. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
-import { Gauge, type Counter, type Histogram } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -9,7 +9,7 @@ import { notFinalSql } from './status-machine';
 export const MESSAGES_TOTAL = 'whatsapp_messages_total';
 export const STATUS_EVENTS_TOTAL = 'whatsapp_status_events_total';
 export const DELIVERY_SECONDS = 'whatsapp_delivery_seconds';
-const STUCK = 'whatsapp_messages_stuck';
+export const STUCK = 'whatsapp_messages_stuck';
 const GAUGE_CACHE_MS = 5_000;
 
 export interface StageTimes {
@@ -19,7 +19,10 @@ export interface StageTimes {
   readAt: Date | null;
 }
 
-/** DESIGN §10's delivery metrics: per-process counters, and the stuck gauge read at scrape time. */
+/**
+ * The delivery metrics (docs/architecture.md §6): per-process counters, and the stuck gauge
+ * read at scrape time.
+ */
 @Injectable()
 export class DeliveryMetricsService {
   private stuckCache: { value: number; at: number } | undefined;
@@ -30,16 +33,7 @@ export class DeliveryMetricsService {
     @InjectMetric(DELIVERY_SECONDS) private readonly latency: Histogram<'stage'>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
-  ) {
-    const stuck = (): Promise<number> => this.stuck();
-    new Gauge({
-      name: STUCK,
-      help: `Outbound messages not final (DESIGN §5) and older than STUCK_AFTER.`,
-      async collect() {
-        this.set(await stuck().catch(() => -1));
-      },
-    });
-  }
+  ) {}
 
   messageReached(direction: 'outbound' | 'inbound', status: string): void {
     this.messages.inc({ direction, status });
@@ -60,7 +54,8 @@ export class DeliveryMetricsService {
     if (status === 'read') observe('delivered_to_read', times.deliveredAt, times.readAt);
   }
 
-  private async stuck(): Promise<number> {
+  /** The stuck gauge's value (DeliveryModule's STUCK provider reads it at scrape time). */
+  async stuck(): Promise<number> {
     if (this.stuckCache && Date.now() - this.stuckCache.at < GAUGE_CACHE_MS)
       return this.stuckCache.value;
     const [{ n }] = await this.dataSource.query<{ n: number }[]>(

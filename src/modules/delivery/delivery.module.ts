@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { makeCounterProvider, makeHistogramProvider } from '@willsoto/nestjs-prometheus';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+} from '@willsoto/nestjs-prometheus';
+import type { Gauge } from 'prom-client';
 import { ContactsRepository } from './contacts.repository';
 import { ContactsService } from './contacts.service';
 import { DeliveryQueriesService } from './delivery-queries.service';
@@ -8,20 +13,21 @@ import {
   DeliveryMetricsService,
   MESSAGES_TOTAL,
   STATUS_EVENTS_TOTAL,
+  STUCK,
 } from './delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
 import { InboundRepository } from './inbound.repository';
 import { MessageEventsRepository } from './message-events.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
-import { ReconcilerService } from './reconciler.service';
-import { RetentionService } from './retention.service';
+import { OutboxRepository } from './outbox.repository';
 import { TwilioModule } from '../twilio/twilio.module';
 
 /**
  * The status state machine and log, contacts, the read APIs and the delivery metrics; messaging
- * and webhooks apply events through it. Imported once by the app (with its routes where the API
- * runs, DeliveryApiModule) and by the modules that use it.
+ * and webhooks apply events through it. Imported by the modules that use it; its routes are
+ * DeliveryApiModule's (api roles), the reconciler and retention DeliveryWorkerModule's (worker
+ * roles).
  */
 @Module({
   imports: [TwilioModule],
@@ -42,6 +48,14 @@ import { TwilioModule } from '../twilio/twilio.module';
       labelNames: ['stage'],
       buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21_600, 86_400],
     }),
+    makeGaugeProvider({
+      name: STUCK,
+      help: `Outbound messages not final (delivered, read, a failure, or sent over 72 h ago) and older than STUCK_AFTER.`,
+      inject: [DeliveryMetricsService],
+      async collect(this: Gauge, metrics: DeliveryMetricsService) {
+        this.set(await metrics.stuck().catch(() => -1));
+      },
+    }),
     ContactsRepository,
     ContactsService,
     DeliveryMetricsService,
@@ -51,17 +65,11 @@ import { TwilioModule } from '../twilio/twilio.module';
     MessageEventsRepository,
     MessageQueriesRepository,
     MessagesRepository,
-    ReconcilerService,
-    RetentionService,
+    OutboxRepository,
   ],
-  exports: [
-    ContactsRepository,
-    ContactsService,
-    DeliveryMetricsService,
-    DeliveryQueriesService,
-    DeliveryService,
-    InboundRepository,
-    MessagesRepository,
-  ],
+  // DeliveryService is the one way to change a message; the rest is for delivery's own routes
+  // (DeliveryApiModule) and reads.
+  // DeliveryMetricsService is for the reconciler (DeliveryWorkerModule).
+  exports: [ContactsService, DeliveryMetricsService, DeliveryQueriesService, DeliveryService],
 })
 export class DeliveryModule {}

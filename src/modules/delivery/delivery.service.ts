@@ -1,29 +1,125 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { ContactsRepository } from './contacts.repository';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
+import type { ContactEntity } from './entities/contact.entity';
+import { InboundRepository, type InboundMessage } from './inbound.repository';
 import { MessageEventsRepository } from './message-events.repository';
+import { OutboxRepository, type MoveResult } from './outbox.repository';
+import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
 
-/** The one entry point for status events, whatever their source (worker, callback, reconciler). */
+/**
+ * The one owner of a message's state: every write to whatsapp_messages, message_status_logs
+ * and contacts that another module needs goes through here, each move decided by the state
+ * machine and written with its log row in one transaction. Messaging (the outbox and the
+ * worker), webhooks (Twilio's events, inbound messages) and the reconciler call only this.
+ * The operations that apply events take arrays, so they can be grouped without touching
+ * their callers.
+ */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
 
   constructor(
+    private readonly outbox: OutboxRepository,
     private readonly events: MessageEventsRepository,
+    private readonly inbound: InboundRepository,
+    private readonly contacts: ContactsRepository,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
+  /** A new send (`pending`); `then` writes the caller's own rows in the same transaction. */
+  async createPending(
+    message: NewOutboundMessage,
+    then?: (manager: EntityManager, id: string) => Promise<void>,
+  ): Promise<string> {
+    const id = await this.outbox.createPending(message, then);
+    this.metrics.messageReached('outbound', 'pending');
+    return id;
+  }
+
+  /** A worker takes the message (`dispatching`, attempts + 1), or null when it cannot. */
+  claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
+    return this.outbox.claimForSend(id, staleMs);
+  }
+
+  /** Twilio created the message: its SID and first status, together. */
+  async recordAccepted(claimed: ClaimedMessage, answer: TwilioAnswer): Promise<void> {
+    const result = await this.outbox.recordAccepted(claimed.id, claimed.attempts, answer);
+    this.counted(answer.status, result);
+  }
+
+  /** Back to `pending` for a later attempt; the attempt number, or null if the row moved on. */
+  scheduleRetry(
+    claimed: ClaimedMessage,
+    retry: { delayMs: number; errorCode: number | null; errorMessage: string; uncertain: boolean },
+  ): Promise<number | null> {
+    return this.outbox.scheduleRetry(claimed.id, retry);
+  }
+
+  /** The send failed for good: `failed` with its code, and whether an admin retry makes sense. */
+  async recordSendFailure(
+    claimed: ClaimedMessage,
+    failure: { errorCode: number | null; errorMessage: string; retryable: boolean },
+  ): Promise<void> {
+    const result = await this.outbox.recordSendFailure(claimed.id, claimed.attempts, failure);
+    this.counted('failed', result);
+  }
+
+  /** An admin's retry of a failed message: its attempt count, or null when it is not retryable. */
+  retry(id: string, extraAttempts: number): Promise<number | null> {
+    return this.outbox.retryFailed(id, extraAttempts);
+  }
+
   /**
-   * Applies one event. `before` writes what must land with it in one transaction (the worker's
-   * SID with Twilio's first status; a failure's retry mark with `failed`): a process killed in
-   * between must never leave a row that no sweeper, claim or reconciler picks up again.
+   * Twilio's status events (callbacks, the reconciler), one result per event in order. Each
+   * event is its own transaction today; its caller answers only after its own row committed.
    */
-  async applyEvent(
-    event: StatusEvent,
-    before?: (manager: EntityManager) => Promise<void>,
-  ): Promise<EventResult> {
-    const result = await this.events.record(event, before);
+  async applyStatusEvents(events: readonly StatusEvent[]): Promise<EventResult[]> {
+    const results: EventResult[] = [];
+    for (const event of events) {
+      const result = await this.events.record(event);
+      this.countedEvent(event, result);
+      results.push(result);
+    }
+    return results;
+  }
+
+  /** Inbound messages, each stored once per MessageSid with its contact's window and opt-out. */
+  async recordInbound(messages: readonly InboundMessage[]): Promise<('stored' | 'duplicate')[]> {
+    const outcomes: ('stored' | 'duplicate')[] = [];
+    for (const message of messages) {
+      const outcome = await this.inbound.record(message);
+      if (outcome === 'stored') this.metrics.messageReached('inbound', 'received');
+      outcomes.push(outcome);
+    }
+    return outcomes;
+  }
+
+  /** Rows whose job may be gone: due `pending` ones and `dispatching` ones whose worker died. */
+  findDue(graceMs: number, staleMs: number, limit: number): Promise<DueMessage[]> {
+    return this.outbox.findDue(graceMs, staleMs, limit);
+  }
+
+  /** Whether one of our messages already holds this Twilio SID. */
+  sidTaken(sid: string): Promise<boolean> {
+    return this.outbox.sidTaken(sid);
+  }
+
+  /** The contact of an E.164 number (window and opt-out), or null. */
+  findContact(phone: string): Promise<ContactEntity | null> {
+    return this.contacts.findByPhone(phone);
+  }
+
+  private counted(status: string, result: MoveResult): void {
+    this.metrics.statusEvent(status, result.applied);
+    if (!result.applied) return;
+    this.metrics.messageReached('outbound', status);
+    if (result.stages) this.metrics.stageReached(status, result.stages);
+  }
+
+  private countedEvent(event: StatusEvent, result: EventResult): void {
     if (result.outcome === 'applied' || result.outcome === 'logged') {
       this.metrics.statusEvent(event.status, result.outcome === 'applied');
     }
@@ -42,6 +138,5 @@ export class DeliveryService {
         'Failure reported after delivery; logged, not applied',
       );
     }
-    return result;
   }
 }

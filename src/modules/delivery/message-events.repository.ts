@@ -14,15 +14,8 @@ import { allowedPredecessors, decideTransition, isFailure, stagesProvedBy } from
 export class MessageEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** `before` runs first in the same transaction (the worker's SID write): both land or neither. */
-  record(
-    event: StatusEvent,
-    before?: (manager: EntityManager) => Promise<void>,
-  ): Promise<EventResult> {
-    return this.dataSource.transaction(async (manager) => {
-      await before?.(manager);
-      return this.recordIn(manager, event);
-    });
+  record(event: StatusEvent): Promise<EventResult> {
+    return this.dataSource.transaction((manager) => this.recordIn(manager, event));
   }
 
   private async recordIn(manager: EntityManager, event: StatusEvent): Promise<EventResult> {

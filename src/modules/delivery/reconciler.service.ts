@@ -29,6 +29,7 @@ export interface ReconcileRun {
  * at least recently first, then oldest first,
  * bounded per run and paced within the sender's rate, and applies the answers through the same
  * state machine (`source: reconciler`). One replica runs it at a time (a Postgres advisory lock).
+ * Worker roles only (DeliveryWorkerModule).
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -44,8 +45,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role !== 'api')
-      this.task.start(this.config.delivery.reconcileEverySeconds * 1000);
+    this.task.start(this.config.delivery.reconcileEverySeconds * 1000);
   }
 
   onModuleDestroy(): Promise<void> {
@@ -99,14 +99,16 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   private async reconcileOne(message: { id: string; sid: string }): Promise<boolean> {
     try {
       const truth = await this.twilio.fetchMessage(message.sid);
-      const result = await this.delivery.applyEvent({
-        messageId: message.id,
-        twilioSid: message.sid,
-        status: truth.status,
-        errorCode: truth.errorCode,
-        errorMessage: truth.errorMessage,
-        source: 'reconciler',
-      });
+      const [result] = await this.delivery.applyStatusEvents([
+        {
+          messageId: message.id,
+          twilioSid: message.sid,
+          status: truth.status,
+          errorCode: truth.errorCode,
+          errorMessage: truth.errorMessage,
+          source: 'reconciler',
+        },
+      ]);
       await this.dataSource.query(
         'UPDATE whatsapp_messages SET reconciled_at = now() WHERE id = $1',
         [message.id],

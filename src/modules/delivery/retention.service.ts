@@ -15,8 +15,9 @@ const DAY_MS = 24 * 3600_000;
 const FIRST_RUN_AFTER_MS = 60_000;
 
 /**
- * Daily (worker role): raw callback payloads older than RETENTION_DAYS are cleared and
- * idempotency keys older than 24 h deleted, in bounded batches so no table is locked for long.
+ * Daily (worker roles: DeliveryWorkerModule): raw callback payloads older than RETENTION_DAYS
+ * are cleared, in bounded batches so no table is locked for long. (Idempotency keys are
+ * messaging's: IdempotencyExpiryService.)
  */
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -29,14 +30,14 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role !== 'api') this.task.start(DAY_MS, FIRST_RUN_AFTER_MS);
+    this.task.start(DAY_MS, FIRST_RUN_AFTER_MS);
   }
 
   onModuleDestroy(): Promise<void> {
     return this.task.stop();
   }
 
-  async runOnce(): Promise<{ payloadsCleared: number; keysDeleted: number }> {
+  async runOnce(): Promise<{ payloadsCleared: number }> {
     const payloadsCleared = await this.inBatches(
       `UPDATE message_status_logs SET payload = NULL
         WHERE id IN (SELECT id FROM message_status_logs
@@ -44,15 +45,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
                       LIMIT ${BATCH})`,
       [this.config.delivery.retentionDays],
     );
-    const keysDeleted = await this.inBatches(
-      `DELETE FROM idempotency_keys
-        WHERE (user_id, key) IN (SELECT user_id, key FROM idempotency_keys
-                                  WHERE created_at < now() - interval '24 hours' LIMIT ${BATCH})`,
-      [],
-    );
-    if (payloadsCleared + keysDeleted > 0)
-      this.logger.log({ payloadsCleared, keysDeleted }, 'Retention pass');
-    return { payloadsCleared, keysDeleted };
+    if (payloadsCleared > 0) this.logger.log({ payloadsCleared }, 'Retention pass');
+    return { payloadsCleared };
   }
 
   private async inBatches(sql: string, parameters: unknown[]): Promise<number> {

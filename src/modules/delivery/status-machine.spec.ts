@@ -1,13 +1,18 @@
 import {
   allowedPredecessors,
+  decideOutboxMove,
   decideTransition,
+  OUTBOX_MOVES,
+  outboxMoveFrom,
+  outboxMoveTo,
   isFinal,
   notFinalSql,
   OUTBOUND_STATUSES,
   stagesProvedBy,
 } from './status-machine';
 
-// The expected decision for every (current, incoming) pair, written out from DESIGN §5.
+// The expected decision for every (current, incoming) pair, written out from the rules of
+// docs/architecture.md §3.
 const RANK: Record<string, number> = {
   pending: 0,
   dispatching: 1,
@@ -74,6 +79,43 @@ describe('decideTransition', () => {
       expect(decideTransition(status, 'read').applies).toBe(false);
     },
   );
+});
+
+describe('decideOutboxMove', () => {
+  // Written out: the only backward moves there are, and the only way out of a failure.
+  const EXPECTED: Record<string, string[]> = {
+    claim: ['pending', 'dispatching'],
+    'retry-later': ['dispatching'],
+    'admin-retry': ['failed'],
+  };
+  const MOVE_PAIRS = OUTBOUND_STATUSES.flatMap((current) =>
+    OUTBOX_MOVES.map((move) => [current, move] as const),
+  );
+
+  it('should cover every (status, move) pair', () => {
+    expect(MOVE_PAIRS).toHaveLength(OUTBOUND_STATUSES.length * 3);
+  });
+
+  it.each(MOVE_PAIRS)('%s → %s', (current, move) => {
+    expect(decideOutboxMove(current, move)).toBe(EXPECTED[move].includes(current));
+  });
+
+  it.each(OUTBOX_MOVES.map((move) => [move]))('should list where %s may start', (move) => {
+    expect(outboxMoveFrom(move)).toEqual(EXPECTED[move]);
+  });
+
+  it('should send claims to dispatching and both retries back to pending', () => {
+    expect(OUTBOX_MOVES.map((move) => outboxMoveTo(move))).toEqual([
+      'dispatching',
+      'pending',
+      'pending',
+    ]);
+  });
+
+  it('should never let an outbox move touch a message Twilio has', () => {
+    for (const status of ['accepted', 'queued', 'sent', 'delivered', 'read', 'undelivered'])
+      for (const move of OUTBOX_MOVES) expect(decideOutboxMove(status, move)).toBe(false);
+  });
 });
 
 describe('allowedPredecessors', () => {

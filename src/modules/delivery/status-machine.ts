@@ -1,4 +1,5 @@
-// The status state machine of DESIGN §5. Pure: no Nest, no I/O; table-tested over every pair.
+// The status state machine (docs/architecture.md §3). Pure: no Nest, no I/O; table-tested over
+// every pair.
 
 export const PROGRESS_STATUSES = [
   'pending',
@@ -64,6 +65,43 @@ export function decideTransition(current: string, incoming: string): TransitionD
   }
   if (!isProgress(incoming)) return { applies: false, anomaly: false };
   return { applies: RANK[incoming] > RANK[current], anomaly: false };
+}
+
+/**
+ * The outbox's own moves, which are ours, not Twilio's events: a worker claims a message
+ * (`pending` → `dispatching`, or takes over a `dispatching` one whose worker died), gives it back
+ * for a later attempt (`dispatching` → `pending`), and an admin retries a failed one (`failed` →
+ * `pending`). Twilio's answer to the create call and a send that failed for good are events
+ * (decideTransition). Conditions on time and on the last error (a takeover only once the holder
+ * is stale; an admin retry only after a retryable error) are the caller's SQL.
+ */
+export type OutboxMove = 'claim' | 'retry-later' | 'admin-retry';
+export const OUTBOX_MOVES: readonly OutboxMove[] = ['claim', 'retry-later', 'admin-retry'];
+
+const OUTBOX_MOVE_RULES: Readonly<
+  Record<
+    OutboxMove,
+    { from: readonly ProgressStatus[] | readonly FailureStatus[]; to: ProgressStatus }
+  >
+> = {
+  claim: { from: ['pending', 'dispatching'], to: 'dispatching' },
+  'retry-later': { from: ['dispatching'], to: 'pending' },
+  'admin-retry': { from: ['failed'], to: 'pending' },
+};
+
+/** Whether an outbox move may start from `current`. */
+export function decideOutboxMove(current: string, move: OutboxMove): boolean {
+  return (OUTBOX_MOVE_RULES[move].from as readonly string[]).includes(current);
+}
+
+/** The statuses an outbox move may start from (the WHERE of its conditional UPDATE). */
+export function outboxMoveFrom(move: OutboxMove): string[] {
+  return OUTBOUND_STATUSES.filter((current) => decideOutboxMove(current, move));
+}
+
+/** Where an outbox move leaves the message. */
+export function outboxMoveTo(move: OutboxMove): ProgressStatus {
+  return OUTBOX_MOVE_RULES[move].to;
 }
 
 /** The statuses an incoming event may replace: the WHERE of the one conditional UPDATE. */

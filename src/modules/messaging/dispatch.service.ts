@@ -5,12 +5,11 @@ import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { DeliveryService } from '../delivery/delivery.service';
-import { MessagesRepository } from '../delivery/messages.repository';
 import { TwilioClient } from '../twilio/twilio.client';
 import { TwilioApiError, TwilioNetworkError } from '../twilio/twilio.errors';
 import type { TwilioMessage } from '../twilio/twilio.types';
 import { OutboundQueue } from './outbound.queue';
-import { OutboxRepository, type ClaimedMessage } from './outbox.repository';
+import type { ClaimedMessage } from '../delivery/outbox.types';
 import { decideRetry, type SendFailure } from './retry-policy';
 
 // Twilio's clock and ours may disagree; look a little before the uncertain attempt began.
@@ -24,9 +23,9 @@ export interface DispatchOutcome {
 }
 
 /**
- * One send attempt (DESIGN §6.3–6.5): claim the row, look first when an earlier attempt may
- * have reached Twilio, call Twilio, store the answer, or decide the retry. Safe to run twice:
- * a job that cannot claim the row does nothing.
+ * One send attempt (docs/architecture.md §4.1): claim the row, look first when an earlier
+ * attempt may have reached Twilio, call Twilio, store the answer, or decide the retry. Safe to
+ * run twice: a job that cannot claim the row does nothing.
  */
 @Injectable()
 export class DispatchService {
@@ -34,17 +33,18 @@ export class DispatchService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly outbox: OutboxRepository,
     private readonly queue: OutboundQueue,
     private readonly twilio: TwilioClient,
     private readonly delivery: DeliveryService,
-    private readonly messages: MessagesRepository,
     @InjectMetric(SEND_ATTEMPTS)
     private readonly attempts: Counter<'result' | 'error_code'>,
   ) {}
 
   async dispatch(messageId: string): Promise<DispatchOutcome> {
-    const claimed = await this.outbox.claimForSend(messageId, this.config.sending.dispatchStaleMs);
+    const claimed = await this.delivery.claimForSend(
+      messageId,
+      this.config.sending.dispatchStaleMs,
+    );
     if (!claimed) {
       this.logger.debug({ messageId }, 'Job found the message already taken or done');
       return {};
@@ -95,17 +95,12 @@ export class DispatchService {
   }
 
   private async accept(claimed: ClaimedMessage, message: TwilioMessage): Promise<void> {
-    await this.delivery.applyEvent(
-      {
-        messageId: claimed.id,
-        twilioSid: message.sid,
-        status: message.status,
-        errorCode: message.errorCode,
-        errorMessage: message.errorMessage,
-        source: 'worker',
-      },
-      (manager) => this.outbox.storeSid(manager, claimed.id, message.sid),
-    );
+    await this.delivery.recordAccepted(claimed, {
+      sid: message.sid,
+      status: message.status,
+      errorCode: message.errorCode,
+      errorMessage: message.errorMessage,
+    });
   }
 
   /**
@@ -127,7 +122,7 @@ export class DispatchService {
       )
       .reverse();
     for (const candidate of candidates) {
-      if (!(await this.messages.sidTaken(candidate.sid))) return candidate;
+      if (!(await this.delivery.sidTaken(candidate.sid))) return candidate;
     }
     return null;
   }
@@ -161,10 +156,11 @@ export class DispatchService {
         { ...context, errorCode, reason: errorMessage, retryable: decision.retryable },
         'Send failed',
       );
-      await this.delivery.applyEvent(
-        { messageId: claimed.id, status: 'failed', errorCode, errorMessage, source: 'worker' },
-        (manager) => this.outbox.prepareFailure(manager, claimed.id, decision.retryable),
-      );
+      await this.delivery.recordSendFailure(claimed, {
+        errorCode,
+        errorMessage,
+        retryable: decision.retryable,
+      });
       return {};
     }
     this.logger.warn(
@@ -177,7 +173,7 @@ export class DispatchService {
       },
       'Send attempt failed; retrying',
     );
-    const attempts = await this.outbox.scheduleRetry(claimed.id, {
+    const attempts = await this.delivery.scheduleRetry(claimed, {
       delayMs: decision.delayMs,
       errorCode,
       errorMessage,

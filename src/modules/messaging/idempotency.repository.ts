@@ -73,4 +73,15 @@ export class IdempotencyRepository {
       [userId, key],
     );
   }
+
+  /** Deletes up to `batch` keys older than 24 h (their replay window); how many it deleted. */
+  async deleteExpired(batch: number): Promise<number> {
+    const result = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM idempotency_keys
+        WHERE (user_id, key) IN (SELECT user_id, key FROM idempotency_keys
+                                  WHERE created_at < now() - interval '24 hours' LIMIT $1)`,
+      [batch],
+    );
+    return result[1];
+  }
 }

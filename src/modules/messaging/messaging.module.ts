@@ -1,22 +1,19 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { TwilioModule } from '../twilio/twilio.module';
-import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
+import { makeCounterProvider, makeGaugeProvider } from '@willsoto/nestjs-prometheus';
+import type { Gauge } from 'prom-client';
 import { DispatchService, SEND_ATTEMPTS } from './dispatch.service';
 import { IdempotencyRepository } from './idempotency.repository';
-import { MessagingController } from './messaging.controller';
 import { MessagingService } from './messaging.service';
-import { OutboundQueue } from './outbound.queue';
-import { OutboundWorker } from './outbound.worker';
-import { OutboxRepository } from './outbox.repository';
+import { OutboundQueue, QUEUE_JOBS } from './outbound.queue';
 import { SendThrottlerGuard } from './send-throttler.guard';
-import { SweeperService } from './sweeper.service';
 
 /**
- * POST /send, the outbox, the outbound queue and its processor, the sweeper, the retry policy,
- * per-user and per-sender rate limits, and the 24-hour window and opt-out checks. The worker
- * parts start only in the worker and all roles.
+ * POST /send, the outbox, the outbound queue, the retry policy, per-user and per-sender rate
+ * limits, and the 24-hour window and opt-out checks. Its routes are MessagingApiModule's (api
+ * roles); the processor and the sweeper are WorkerModule's (worker roles).
  */
 @Module({
   imports: [DeliveryModule, TwilioModule, RateLimitModule],
@@ -26,19 +23,23 @@ import { SweeperService } from './sweeper.service';
       help: 'Send attempts by result (ok, retry, failed) and Twilio error code.',
       labelNames: ['result', 'error_code'],
     }),
+    makeGaugeProvider({
+      name: QUEUE_JOBS,
+      help: 'Outbound queue jobs by state (read from BullMQ at scrape time, cached 5 s).',
+      labelNames: ['state'],
+      inject: [OutboundQueue],
+      async collect(this: Gauge<'state'>, queue: OutboundQueue) {
+        this.reset();
+        for (const [state, count] of Object.entries(await queue.jobCounts().catch(() => ({}))))
+          this.set({ state }, count);
+      },
+    }),
     DispatchService,
     IdempotencyRepository,
     MessagingService,
     OutboundQueue,
-    OutboundWorker,
-    OutboxRepository,
     SendThrottlerGuard,
-    SweeperService,
   ],
+  exports: [DispatchService, IdempotencyRepository, MessagingService, OutboundQueue],
 })
-export class MessagingModule {
-  /** The HTTP routes only where the API runs. */
-  static forRole(serveHttp: boolean): DynamicModule {
-    return { module: MessagingModule, controllers: serveHttp ? [MessagingController] : [] };
-  }
-}
+export class MessagingModule {}

@@ -4,8 +4,7 @@ import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import type { Principal } from '../auth/auth.types';
-import { ContactsRepository } from '../delivery/contacts.repository';
-import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
+import { DeliveryService } from '../delivery/delivery.service';
 import { DeliveryQueriesService } from '../delivery/delivery-queries.service';
 import type { MessageResponse } from '../delivery/dto/message.response';
 import { canonicalJson } from './canonical-json';
@@ -13,7 +12,6 @@ import type { SendAccepted, SendMessageDto } from './dto/send-message.dto';
 import { IdempotencyRepository } from './idempotency.repository';
 import { MessagingException } from './messaging.exception';
 import { OutboundQueue } from './outbound.queue';
-import { OutboxRepository } from './outbox.repository';
 import { normalizeWhatsappNumber } from '../../common/phone';
 import { decideSend } from './send-policy';
 
@@ -30,17 +28,15 @@ export class MessagingService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly outbox: OutboxRepository,
+    private readonly delivery: DeliveryService,
     private readonly queue: OutboundQueue,
-    private readonly contacts: ContactsRepository,
     private readonly idempotency: IdempotencyRepository,
     private readonly queries: DeliveryQueriesService,
-    private readonly metrics: DeliveryMetricsService,
   ) {}
 
   /**
-   * Outbox (DESIGN §6.1–6.2): the row is committed before the job is added, and the answer does
-   * not wait on Redis longer than ENQUEUE_TIMEOUT_MS. With an Idempotency-Key, the same body gets
+   * Outbox (docs/architecture.md §4.1): the row is committed before the job is added, and the
+   * answer does not wait on Redis longer than ENQUEUE_TIMEOUT_MS. With an Idempotency-Key, the same body gets
    * the first answer again; another body 422; a first request still running 409.
    */
   async send(
@@ -73,7 +69,6 @@ export class MessagingService {
         await this.idempotency.release(principal.userId, idempotencyKey);
       throw error;
     }
-    this.metrics.messageReached('outbound', 'pending');
     const queued = await this.queue.enqueue(id, 1);
     this.logger.log({ messageId: id, to: maskPhone(dto.to), queued }, 'Message accepted');
     return { status: 202, body: accepted(id) };
@@ -86,7 +81,7 @@ export class MessagingService {
   ): Promise<string> {
     const phone = normalizeWhatsappNumber(dto.to);
     if (!phone.ok) throw new Error('send DTO validation let an invalid number through');
-    const contact = await this.contacts.findByPhone(phone.e164);
+    const contact = await this.delivery.findContact(phone.e164);
     const decision = decideSend({
       isTemplate: dto.contentSid !== undefined,
       windowCheck: this.config.sending.windowCheck,
@@ -97,7 +92,7 @@ export class MessagingService {
     if (decision === 'opted-out') throw MessagingException.optedOut();
     if (decision === 'window-closed') throw MessagingException.windowClosed();
     const mediaUrls = dto.mediaUrl === undefined ? [] : [dto.mediaUrl].flat();
-    return this.outbox.insertPending(
+    return this.delivery.createPending(
       {
         from: this.config.twilio.messagingServiceSid
           ? null
@@ -122,7 +117,7 @@ export class MessagingService {
 
   /** An admin's retry of a failed message whose last error was retryable (a new job id). */
   async retry(messageId: string): Promise<MessageResponse> {
-    const attempts = await this.outbox.resetForRetry(messageId, this.config.sending.maxAttempts);
+    const attempts = await this.delivery.retry(messageId, this.config.sending.maxAttempts);
     if (attempts === null) {
       await this.queries.status(messageId); // 404 NOT_FOUND for an unknown message
       throw MessagingException.notRetryable();

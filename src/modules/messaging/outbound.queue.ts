@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Gauge } from 'prom-client';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -8,8 +7,14 @@ import { createBullConnection } from '../../queue/bullmq-connection';
 import { OutboundJob, QueueName, sendJobId, type SendJobData } from '../../queue/queue.constants';
 
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+export const QUEUE_JOBS = 'whatsapp_queue_jobs';
 
-/** The producer side of the outbound queue. Never blocks a request longer than ENQUEUE_TIMEOUT_MS. */
+/**
+ * The producer side of the outbound queue, in every role. Never blocks a request longer than
+ * ENQUEUE_TIMEOUT_MS: its connection fails fast while Redis is away. It is not a
+ * `BullModule.registerQueue` queue because @nestjs/bullmq hands a registered queue's connection
+ * to its processor, which needs one that waits for Redis instead (WorkerModule).
+ */
 @Injectable()
 export class OutboundQueue implements OnModuleDestroy {
   private readonly logger = new Logger(OutboundQueue.name);
@@ -25,22 +30,12 @@ export class OutboundQueue implements OnModuleDestroy {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
     this.queue.on('error', () => undefined); // the connection logs state changes once
-    const counts = (): Promise<Record<string, number>> => this.jobCounts();
-    new Gauge({
-      name: 'whatsapp_queue_jobs',
-      help: 'Outbound queue jobs by state (read from BullMQ at scrape time, cached 5 s).',
-      labelNames: ['state'],
-      async collect() {
-        this.reset();
-        for (const [state, count] of Object.entries(await counts().catch(() => ({}))))
-          this.set({ state }, count);
-      },
-    });
   }
 
   private countsCache: { value: Record<string, number>; at: number } | undefined;
 
-  private async jobCounts(): Promise<Record<string, number>> {
+  /** Jobs by state for the whatsapp_queue_jobs gauge (cached 5 s; empty while Redis is away). */
+  async jobCounts(): Promise<Record<string, number>> {
     if (this.countsCache && Date.now() - this.countsCache.at < 5_000) return this.countsCache.value;
     if (this.connection.status !== 'ready') return {};
     const value = await this.queue.getJobCounts(

@@ -9,15 +9,15 @@ import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboundQueue } from './outbound.queue';
-import { OutboxRepository } from './outbox.repository';
+import { DeliveryService } from '../delivery/delivery.service';
 
 const BATCH = 500;
 
 /**
- * The outbox's safety net (worker role): re-queues `pending` rows that are due but have no live
- * job (an enqueue that failed or timed out, a Redis flush) and `dispatching` rows whose worker
- * died. Job ids are per attempt, so two sweepers or a late original job never send twice: the
- * claim decides.
+ * The outbox's safety net (worker roles: WorkerModule): re-queues `pending` rows that are due
+ * but have no live job (an enqueue that failed or timed out, a Redis flush) and `dispatching`
+ * rows whose worker died. Job ids are per attempt, so two sweepers or a late original job never
+ * send twice: the claim decides.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,19 +26,19 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly outbox: OutboxRepository,
+    private readonly delivery: DeliveryService,
     private readonly queue: OutboundQueue,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.role !== 'api') this.task.start(this.config.sending.sweepEveryMs);
+    this.task.start(this.config.sending.sweepEveryMs);
   }
 
   /** One pass; returns how many jobs it queued. */
   async sweep(): Promise<number> {
     let queued = 0;
     for (;;) {
-      const due = await this.outbox.findDue(
+      const due = await this.delivery.findDue(
         this.config.sending.sweepGraceMs,
         this.config.sending.dispatchStaleMs,
         BATCH,

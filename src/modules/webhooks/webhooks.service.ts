@@ -3,22 +3,21 @@ import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { isUuid } from '../../common/ids';
 import { maskPhone, maskPhoneNumbersInText } from '../../common/logging/mask';
-import { DeliveryMetricsService } from '../delivery/delivery-metrics.service';
 import { DeliveryService } from '../delivery/delivery.service';
-import { InboundRepository } from '../delivery/inbound.repository';
 import { field, parseInbound, type FormFields } from './inbound-fields';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
-/** Persist, then answer (DESIGN §7.3): a failure to persist is a 503, so Twilio retries. */
+/**
+ * Persist, then answer (docs/architecture.md §4.2): a failure to persist is a 503, so Twilio
+ * retries.
+ */
 @Injectable()
 export class WebhooksService {
   private readonly logger = new Logger(WebhooksService.name);
 
   constructor(
     private readonly delivery: DeliveryService,
-    private readonly inbound: InboundRepository,
     private readonly metrics: WebhookMetricsService,
-    private readonly deliveryMetrics: DeliveryMetricsService,
   ) {}
 
   async statusCallback(
@@ -35,17 +34,19 @@ export class WebhooksService {
       );
     }
     const code = Number(field(fields, 'ErrorCode'));
-    const result = await this.persist('status', () =>
-      this.delivery.applyEvent({
-        ...(mid !== undefined && isUuid(mid) ? { messageId: mid.toLowerCase() } : {}),
-        twilioSid: sid,
-        status: status.toLowerCase(),
-        errorCode: Number.isInteger(code) && code > 0 && code < 2 ** 31 ? code : null,
-        errorMessage: maskPhoneNumbersInText(field(fields, 'ErrorMessage')),
-        source: 'callback',
-        payload: { ...fields },
-        idempotencyToken: token,
-      }),
+    const [result] = await this.persist('status', () =>
+      this.delivery.applyStatusEvents([
+        {
+          ...(mid !== undefined && isUuid(mid) ? { messageId: mid.toLowerCase() } : {}),
+          twilioSid: sid,
+          status: status.toLowerCase(),
+          errorCode: Number.isInteger(code) && code > 0 && code < 2 ** 31 ? code : null,
+          errorMessage: maskPhoneNumbersInText(field(fields, 'ErrorMessage')),
+          source: 'callback',
+          payload: { ...fields },
+          idempotencyToken: token,
+        },
+      ]),
     );
     const label =
       result.outcome === 'duplicate' ? 'duplicate' : result.outcome === 'orphan' ? 'orphan' : 'ok';
@@ -63,9 +64,8 @@ export class WebhooksService {
         ErrorCode.BadRequest,
         'An inbound message needs MessageSid, From and To.',
       );
-    const outcome = await this.persist('inbound', () => this.inbound.record(message));
+    const [outcome] = await this.persist('inbound', () => this.delivery.recordInbound([message]));
     this.metrics.count('inbound', outcome === 'duplicate' ? 'duplicate' : 'ok');
-    if (outcome === 'stored') this.deliveryMetrics.messageReached('inbound', 'received');
     this.logger.log(
       { sid: message.twilioSid, from: maskPhone(message.from), outcome, optOut: message.optOut },
       'Inbound message',

@@ -28,6 +28,10 @@ export class MessageStatusLogEntity {
   @Column({ type: 'boolean' })
   applied!: boolean;
 
+  /** The attempt a worker's or the API's own move belongs to; null for Twilio's events. */
+  @Column({ type: 'integer', nullable: true })
+  attempt!: number | null;
+
   @Column({ type: 'jsonb', nullable: true })
   payload!: Record<string, unknown> | null;
 

@@ -71,8 +71,13 @@ export class WhatsappMessageEntity {
   @Column({ name: 'failed_at', type: 'timestamptz', nullable: true })
   failedAt!: Date | null;
 
+  /** When the current holder claimed it (the takeover clock). */
   @Column({ name: 'dispatch_started_at', type: 'timestamptz', nullable: true })
   dispatchStartedAt!: Date | null;
+
+  /** When an attempt may first have reached Twilio unseen: later attempts look before sending. */
+  @Column({ name: 'uncertain_since', type: 'timestamptz', nullable: true })
+  uncertainSince!: Date | null;
 
   @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
   nextAttemptAt!: Date | null;

@@ -1,0 +1,316 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { returning } from '../../database/returning';
+import type { StageTimes } from './delivery-metrics.service';
+import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
+import {
+  allowedPredecessors,
+  isFailure,
+  outboxMoveFrom,
+  outboxMoveTo,
+  stagesProvedBy,
+} from './status-machine';
+
+/** What a worker's own event did to the message. */
+export interface MoveResult {
+  applied: boolean;
+  /** The message's stage timestamps after an applied move. */
+  stages?: StageTimes;
+}
+
+const STAGES_RETURNED = `m.accepted_at AS "acceptedAt", m.sent_at AS "sentAt",
+  m.delivered_at AS "deliveredAt", m.read_at AS "readAt"`;
+
+/**
+ * The outbox side of whatsapp_messages: the moves of a message that no Twilio callback makes.
+ * Each move is decided by the state machine (its WHERE comes from status-machine.ts) and is
+ * one transaction with its status-log row, keyed by the attempt it belongs to, so a message's
+ * history shows every attempt once and a process killed mid-move leaves the row as it was.
+ */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Inserts the row (`pending`) and its log row; `then` runs in the same transaction. */
+  async createPending(
+    message: NewOutboundMessage,
+    then?: (manager: EntityManager, id: string) => Promise<void>,
+  ): Promise<string> {
+    return this.dataSource.transaction(async (manager) => {
+      const [row] = await manager.query<{ id: string }[]>(
+        `INSERT INTO whatsapp_messages
+           (direction, "from", "to", body, content_sid, content_variables, media_urls, reference,
+            metadata, status, created_by, idempotency_key, max_attempts)
+         VALUES ('outbound', $1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
+         RETURNING id`,
+        [
+          message.from,
+          message.to,
+          message.body,
+          message.contentSid,
+          message.contentVariables === null ? null : JSON.stringify(message.contentVariables),
+          JSON.stringify(message.mediaUrls),
+          message.reference,
+          message.metadata === null ? null : JSON.stringify(message.metadata),
+          message.createdBy,
+          message.idempotencyKey,
+          message.maxAttempts,
+        ],
+      );
+      await this.log(manager, row.id, 0, { status: 'pending', source: 'api', applied: true });
+      await then?.(manager, row.id);
+      return row.id;
+    });
+  }
+
+  /**
+   * `pending` → `dispatching` (or a `dispatching` row whose worker died), attempts + 1. Null
+   * when another worker holds it or it moved on: the job then does nothing.
+   */
+  async claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
+    return this.dataSource.transaction(async (manager) => {
+      // A takeover's dead holder may have reached Twilio: its start becomes the uncertain mark.
+      // The new holder's own clock starts now, so nobody takes the row over again before it is
+      // stale in turn.
+      const rows = await returning<ClaimedMessage>(
+        manager,
+        `UPDATE whatsapp_messages m
+            SET status = $3, attempts = m.attempts + 1, updated_at = now(),
+                dispatch_started_at = now(), next_attempt_at = NULL,
+                uncertain_since = CASE WHEN m.status = 'dispatching'
+                                       THEN LEAST(m.uncertain_since, m.dispatch_started_at)
+                                       ELSE m.uncertain_since END
+          WHERE m.id = $1 AND m.status = ANY($4)
+            AND (m.status <> 'dispatching'
+                 OR m.dispatch_started_at < now() - $2 * interval '1 millisecond')
+          RETURNING m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
+                    m.content_variables AS "contentVariables", m.media_urls AS "mediaUrls",
+                    m.attempts, m.max_attempts AS "maxAttempts",
+                    m.uncertain_since AS "uncertainSince"`,
+        [id, staleMs, outboxMoveTo('claim'), outboxMoveFrom('claim')],
+      );
+      const row = rows.at(0);
+      if (!row) return null;
+      await this.log(manager, id, row.attempts, {
+        status: 'dispatching',
+        source: 'worker',
+        applied: true,
+      });
+      return row;
+    });
+  }
+
+  /**
+   * Twilio created the message: its SID and its first status in ONE statement (the status only
+   * where the state machine lets it move), with the worker's log row in the same transaction.
+   * The start time and the uncertain mark are cleared either way: Twilio has it, no takeover may
+   * resend it.
+   */
+  async recordAccepted(id: string, attempt: number, answer: TwilioAnswer): Promise<MoveResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const failure = isFailure(answer.status);
+      const applies = 'old.previous = ANY($3)';
+      const stages = stagesProvedBy(answer.status).map(
+        (column) =>
+          `${column} = CASE WHEN ${applies} THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
+      );
+      const errors = failure
+        ? `error_code = CASE WHEN ${applies} THEN $5 ELSE m.error_code END,
+           error_message = CASE WHEN ${applies} THEN $6 ELSE m.error_message END`
+        : `error_code = CASE WHEN old.previous = 'dispatching' THEN NULL ELSE m.error_code END,
+           error_message = CASE WHEN old.previous = 'dispatching' THEN NULL ELSE m.error_message END`;
+      const rows = await returning<StageTimes & { applied: boolean }>(
+        manager,
+        `UPDATE whatsapp_messages m
+            SET twilio_sid = COALESCE(m.twilio_sid, $2),
+                status = CASE WHEN ${applies} THEN $4 ELSE m.status END,
+                ${errors},
+                ${stages.map((stage) => `${stage},`).join(' ')}
+                dispatch_started_at = NULL, uncertain_since = NULL, last_error_retryable = false,
+                updated_at = now()
+           FROM (SELECT id, status AS previous FROM whatsapp_messages WHERE id = $1 FOR UPDATE) old
+          WHERE m.id = old.id
+          RETURNING ${applies} AS applied, ${STAGES_RETURNED}`,
+        [
+          id,
+          answer.sid,
+          allowedPredecessors(answer.status),
+          answer.status,
+          ...(failure ? [answer.errorCode, answer.errorMessage] : []),
+        ],
+      );
+      const row = rows.at(0);
+      if (!row) return { applied: false };
+      const { applied, ...stageTimes } = row;
+      await this.log(manager, id, attempt, {
+        status: answer.status,
+        source: 'worker',
+        applied,
+        twilioSid: answer.sid,
+        errorCode: answer.errorCode,
+        errorMessage: answer.errorMessage,
+      });
+      return applied ? { applied, stages: stageTimes } : { applied };
+    });
+  }
+
+  /**
+   * The send failed for good: `failed` where the state machine lets it apply, the mark that
+   * says whether an operator's retry makes sense, and the log row — one transaction.
+   */
+  async recordSendFailure(
+    id: string,
+    attempt: number,
+    failure: { errorCode: number | null; errorMessage: string; retryable: boolean },
+  ): Promise<MoveResult> {
+    return this.dataSource.transaction(async (manager) => {
+      const applies = 'old.previous = ANY($2)';
+      const rows = await returning<{ applied: boolean }>(
+        manager,
+        `UPDATE whatsapp_messages m
+            SET status = CASE WHEN ${applies} THEN 'failed' ELSE m.status END,
+                error_code = CASE WHEN ${applies} THEN $3 ELSE m.error_code END,
+                error_message = CASE WHEN ${applies} THEN $4 ELSE m.error_message END,
+                failed_at = CASE WHEN ${applies} THEN COALESCE(m.failed_at, now()) ELSE m.failed_at END,
+                last_error_retryable = $5, dispatch_started_at = NULL, updated_at = now()
+           FROM (SELECT id, status AS previous FROM whatsapp_messages WHERE id = $1 FOR UPDATE) old
+          WHERE m.id = old.id
+          RETURNING ${applies} AS applied`,
+        [
+          id,
+          allowedPredecessors('failed'),
+          failure.errorCode,
+          failure.errorMessage,
+          failure.retryable,
+        ],
+      );
+      const applied = rows.at(0)?.applied ?? false;
+      if (rows.length > 0) {
+        await this.log(manager, id, attempt, {
+          status: 'failed',
+          source: 'worker',
+          applied,
+          errorCode: failure.errorCode,
+          errorMessage: failure.errorMessage,
+        });
+      }
+      return { applied };
+    });
+  }
+
+  /**
+   * Back to `pending` for a later attempt. `uncertain` (the attempt may have reached Twilio)
+   * sets the look-before-resending mark; a certain failure never clears one left earlier.
+   */
+  async scheduleRetry(
+    id: string,
+    retry: { delayMs: number; errorCode: number | null; errorMessage: string; uncertain: boolean },
+  ): Promise<number | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await returning<{ attempts: number }>(
+        manager,
+        `UPDATE whatsapp_messages
+            SET status = $6, next_attempt_at = now() + $2 * interval '1 millisecond',
+                error_code = $3, error_message = $4,
+                uncertain_since = CASE WHEN $5 THEN LEAST(uncertain_since, dispatch_started_at)
+                                       ELSE uncertain_since END,
+                dispatch_started_at = NULL, updated_at = now()
+          WHERE id = $1 AND status = ANY($7)
+          RETURNING attempts`,
+        [
+          id,
+          retry.delayMs,
+          retry.errorCode,
+          retry.errorMessage,
+          retry.uncertain,
+          outboxMoveTo('retry-later'),
+          outboxMoveFrom('retry-later'),
+        ],
+      );
+      const attempts = rows.at(0)?.attempts;
+      if (attempts === undefined) return null;
+      await this.log(manager, id, attempts, {
+        status: 'pending',
+        source: 'worker',
+        applied: true,
+        errorCode: retry.errorCode,
+        errorMessage: retry.errorMessage,
+      });
+      return attempts;
+    });
+  }
+
+  /** An admin's retry: a failed message with a retryable last error gets a fresh set of attempts. */
+  async retryFailed(id: string, extraAttempts: number): Promise<number | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await returning<{ attempts: number }>(
+        manager,
+        `UPDATE whatsapp_messages
+            SET status = $3, max_attempts = attempts + $2, error_code = NULL, error_message = NULL,
+                failed_at = NULL, last_error_retryable = false, next_attempt_at = NULL,
+                updated_at = now()
+          WHERE id = $1 AND status = ANY($4) AND last_error_retryable
+          RETURNING attempts`,
+        [id, extraAttempts, outboxMoveTo('admin-retry'), outboxMoveFrom('admin-retry')],
+      );
+      const attempts = rows.at(0)?.attempts;
+      if (attempts === undefined) return null;
+      await this.log(manager, id, attempts, { status: 'pending', source: 'api', applied: true });
+      return attempts;
+    });
+  }
+
+  /** Rows a worker should hold but whose job may be gone (Redis flushed, enqueue failed, worker died). */
+  findDue(graceMs: number, staleMs: number, limit: number): Promise<DueMessage[]> {
+    return this.dataSource.query<DueMessage[]>(
+      `SELECT id, attempts FROM whatsapp_messages
+        WHERE (status = 'pending'
+               AND COALESCE(next_attempt_at, created_at) < now() - $1 * interval '1 millisecond')
+           OR (status = 'dispatching' AND dispatch_started_at < now() - $2 * interval '1 millisecond')
+        ORDER BY COALESCE(next_attempt_at, created_at)
+        LIMIT $3`,
+      [graceMs, staleMs, limit],
+    );
+  }
+
+  /** True when a message already holds this SID (the double-send guard must not adopt it). */
+  async sidTaken(twilioSid: string): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(
+      'SELECT 1 FROM whatsapp_messages WHERE twilio_sid = $1',
+      [twilioSid],
+    );
+    return rows.length > 0;
+  }
+
+  /** The move's log row, keyed by its attempt; a repeat of the same move adds nothing. */
+  private async log(
+    manager: EntityManager,
+    messageId: string,
+    attempt: number,
+    entry: {
+      status: string;
+      source: 'api' | 'worker';
+      applied: boolean;
+      twilioSid?: string;
+      errorCode?: number | null;
+      errorMessage?: string | null;
+    },
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO message_status_logs
+         (message_id, twilio_sid, status, error_code, error_message, source, applied, attempt)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT DO NOTHING`,
+      [
+        messageId,
+        entry.twilioSid ?? null,
+        entry.status,
+        entry.errorCode ?? null,
+        entry.errorMessage ?? null,
+        entry.source,
+        entry.applied,
+        attempt,
+      ],
+    );
+  }
+}

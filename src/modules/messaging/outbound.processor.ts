@@ -1,0 +1,83 @@
+import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { OutboundJob, QueueName, type SendJobData } from '../../queue/queue.constants';
+import { WorkerConnection } from '../../queue/worker-connection';
+import { DispatchService } from './dispatch.service';
+
+/** One limiter window: TWILIO_MPS counts sends per second. */
+const LIMITER_WINDOW_MS = 1000;
+
+/**
+ * The outbound queue's one processor (worker roles). @nestjs/bullmq builds its Worker from this
+ * decorator and the root config (WorkerModule: the worker connection, the queue prefix) and
+ * takes no options from the config, so the Worker is built idle (`autorun: false`) and
+ * onApplicationBootstrap gives it the concurrency and the limiter before it runs. The limiter
+ * caps sends at TWILIO_MPS per one-second window across every worker process (BullMQ's limiter
+ * is global to the queue). On shutdown it stops taking jobs and waits for running ones.
+ */
+@Processor(QueueName.Outbound, { autorun: false })
+export class OutboundProcessor
+  extends WorkerHost
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
+  private readonly logger = new Logger(OutboundProcessor.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dispatch: DispatchService,
+    private readonly connection: WorkerConnection,
+    // Registered only so that @nestjs/bullmq starts this processor (WorkerModule); it
+    // shares the worker connection, whose outages WorkerConnection already logs.
+    @InjectQueue(QueueName.Outbound) registered: Queue,
+  ) {
+    super();
+    registered.on('error', () => undefined);
+  }
+
+  onApplicationBootstrap(): void {
+    const worker = this.worker;
+    // Both are read live by BullMQ: concurrency by the fetch loop, the limiter by every fetch
+    // and finish script (they get the Worker's own opts object), so this equals passing them
+    // to the constructor.
+    worker.concurrency = this.config.sending.workerConcurrency;
+    const mps = this.config.limits.twilioMps;
+    if (mps > 0) worker.opts.limiter = { max: mps, duration: LIMITER_WINDOW_MS };
+    worker
+      .run()
+      .catch((error: unknown) =>
+        this.logger.error({ reason: (error as Error).message }, 'Outbound worker stopped'),
+      );
+  }
+
+  async process(job: Job<SendJobData>): Promise<void> {
+    switch (job.name as OutboundJob) {
+      case OutboundJob.Send: {
+        const outcome = await this.dispatch.dispatch(job.data.messageId);
+        if (outcome.backOffSenderMs !== undefined) {
+          // Every worker of the queue pauses: Twilio said this sender is over its limit.
+          await this.worker.rateLimit(outcome.backOffSenderMs);
+        }
+        return;
+      }
+    }
+  }
+
+  @OnWorkerEvent('error')
+  onError(error: Error): void {
+    this.logger.warn({ reason: error.message }, 'Outbound worker error');
+  }
+
+  /**
+   * With Redis reachable, wait for running jobs (bounded by the process's shutdown timeout);
+   * without it nothing can be acknowledged anyway, and a graceful close would wait forever.
+   * @nestjs/bullmq closes the worker again at onApplicationShutdown, always gracefully; by then
+   * BullMQ answers with this close, already done.
+   */
+  async onModuleDestroy(): Promise<void> {
+    if (this.connection.ready) await this.worker.close();
+    else await this.worker.close(true).catch(() => undefined);
+  }
+}

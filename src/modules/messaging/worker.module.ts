@@ -1,0 +1,43 @@
+import { BullModule } from '@nestjs/bullmq';
+import { Module } from '@nestjs/common';
+import type { QueueOptions } from 'bullmq';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
+import { QueueName } from '../../queue/queue.constants';
+import { WorkerConnection, WorkerConnectionModule } from '../../queue/worker-connection';
+import { DeliveryModule } from '../delivery/delivery.module';
+import { DeliveryWorkerModule } from '../delivery/delivery-worker.module';
+import { IdempotencyExpiryService } from './idempotency-expiry.service';
+import { MessagingModule } from './messaging.module';
+import { OutboundProcessor } from './outbound.processor';
+import { SweeperService } from './sweeper.service';
+
+/**
+ * What the worker roles (`worker`, `all`) run and the api role does not: BullMQ with the
+ * outbound processor, the sweeper, the expiry of idempotency keys, and delivery's reconciler and
+ * retention
+ * (DeliveryWorkerModule). AppModule imports it for those roles only, so no provider checks ROLE.
+ */
+@Module({
+  imports: [
+    // What every registered queue and its processor get: the worker connection (it waits for
+    // Redis; the producer, OutboundQueue, has its own that fails fast) and the queue prefix.
+    BullModule.forRootAsync({
+      imports: [WorkerConnectionModule],
+      inject: [APP_CONFIG, WorkerConnection],
+      useFactory: (config: AppConfig, connection: WorkerConnection): QueueOptions => ({
+        connection: connection.client,
+        prefix: config.redis.queuePrefix,
+      }),
+    }),
+    // Registered so that @nestjs/bullmq starts OutboundProcessor on that connection; jobs are
+    // added by OutboundQueue, in every role.
+    BullModule.registerQueue({ name: QueueName.Outbound }),
+    DeliveryModule,
+    DeliveryWorkerModule,
+    MessagingModule,
+    WorkerConnectionModule,
+  ],
+  providers: [IdempotencyExpiryService, OutboundProcessor, SweeperService],
+})
+export class WorkerModule {}
