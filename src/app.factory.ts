@@ -9,6 +9,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation.pipe';
 import helmet from '@fastify/helmet';
 import { registerHttpHooks, registerSecurityHooks } from './common/http/http-hooks';
+import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { JSON_BODY_LIMIT_BYTES, registerInputLimits } from './common/http/input-limits';
 import { requestIdFor } from './common/http/request-id';
 import type { AppConfig } from './config/app-config';
@@ -27,6 +28,9 @@ export async function createApp(
       requestIdLogLabel: 'requestId',
     }),
     genReqId: requestIdFor,
+    // Answers Fastify and Node give on their own, before any hook: in the error shape too.
+    frameworkErrors,
+    clientErrorHandler,
     trustProxy: config.trustProxy,
     bodyLimit: JSON_BODY_LIMIT_BYTES,
     return503OnClosing: true,

@@ -79,12 +79,14 @@ export function mapError(exception: unknown): MappedError {
   return internal();
 }
 
-/** PostgreSQL class 22 (data exception), as TypeORM's QueryFailedError carries it. */
-function isDataException(exception: unknown): boolean {
+/** A value PostgreSQL cannot store, as TypeORM's QueryFailedError carries it. */
+export function isDataException(exception: unknown): boolean {
   if (typeof exception !== 'object' || exception === null) return false;
   const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
   const sqlState = typeof code === 'string' ? code : driverError?.code;
-  return typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState);
+  // Class 22 (data exception: a NUL byte, an overflow) and 54000 (a value too big for an
+  // index row): what the client sent cannot be stored, whatever we retry.
+  return typeof sqlState === 'string' && (/^22[0-9A-Z]{3}$/.test(sqlState) || sqlState === '54000');
 }
 
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */

@@ -5,6 +5,7 @@ import { ErrorCode } from '../errors/error-code';
 import { mapError } from '../errors/error-response';
 import {
   countFormFields,
+  hasLoneSurrogate,
   jsonShapeProblem,
   MAX_FORM_FIELDS,
   MAX_QUERY_PARAMS,
@@ -59,7 +60,18 @@ export function registerInputLimits(fastify: FastifyInstance): void {
         done(new AppException(ErrorCode.ValidationFailed, problem), undefined);
         return;
       }
-      void parseJson(request, body as string, done);
+      void parseJson(request, body as string, (error, parsed) => {
+        if (error) done(error, undefined);
+        else if (hasLoneSurrogate(body as string, parsed)) {
+          done(
+            new AppException(
+              ErrorCode.ValidationFailed,
+              'JSON strings must be valid Unicode (a lone \\uD800–\\uDFFF escape is not).',
+            ),
+            undefined,
+          );
+        } else done(null, parsed);
+      });
     },
   );
   fastify.addContentTypeParser(

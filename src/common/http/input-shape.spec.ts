@@ -1,6 +1,6 @@
-import { countFormFields, jsonShapeProblem } from './input-shape';
+import { countFormFields, hasLoneSurrogate, jsonShapeProblem } from './input-shape';
 
-const limits = { maxDepth: 3, maxKeys: 4 };
+const limits = { maxDepth: 3, maxKeys: 4, maxItems: 4 };
 
 describe('jsonShapeProblem', () => {
   it.each([
@@ -8,6 +8,8 @@ describe('jsonShapeProblem', () => {
     ['{"a":{"b":{"c":1}}}'],
     ['[[[1]]]'],
     ['{"a":1,"b":2,"c":3,"d":4}'],
+    ['[1,2,3,4]'],
+    ['[[1],[2]]'],
     ['{"a":"{{{{[[[[::::::"}'],
     ['{"a":"\\"{{{{:::::"}'],
     ['{"a":"é🙂{{{{"}'],
@@ -21,7 +23,9 @@ describe('jsonShapeProblem', () => {
     ['[[[[1]]]]', /nested at most 3/],
     ['{"a":[{"b":[]}]}', /nested at most 3/],
     ['{"a":1,"b":2,"c":3,"d":4,"e":5}', /at most 4 keys/],
-    ['[{"a":1},{"b":1},{"c":1},{"d":1},{"e":1}]', /at most 4 keys/],
+    ['[{"a":1},{"b":1},{"c":1},{"d":1},{"e":1}]', /at most 4 (keys|items)/],
+    ['[1,2,3,4,5]', /at most 4 items/],
+    ['{"a":[1,2],"b":[3,4],"c":[5]}', /at most 4 items/],
   ])('should refuse %s', (text, problem) => {
     expect(jsonShapeProblem(text, limits)).toMatch(problem);
   });
@@ -29,6 +33,11 @@ describe('jsonShapeProblem', () => {
   it('should stop a 20,000-deep body at the cap', () => {
     expect(jsonShapeProblem('['.repeat(20_000))).toMatch(/nested at most 32/);
     expect(jsonShapeProblem(`${'['.repeat(32)}${']'.repeat(32)}`)).toBeNull();
+  });
+
+  it('should stop 5,000 array items at the cap', () => {
+    expect(jsonShapeProblem(`[${'1,'.repeat(4_999)}1]`)).toMatch(/at most 1000 items/);
+    expect(jsonShapeProblem(`[${'1,'.repeat(998)}1]`)).toBeNull();
   });
 
   it('should stop 90,000 keys at the cap', () => {
@@ -46,5 +55,20 @@ describe('countFormFields', () => {
     ['a&b&c', 3],
   ])('should count %j as %d', (text, count) => {
     expect(countFormFields(text)).toBe(count);
+  });
+});
+
+describe('hasLoneSurrogate', () => {
+  const check = (raw: string): boolean => hasLoneSurrogate(raw, JSON.parse(raw));
+
+  it.each([
+    ['{"email":"\\udc00"}', true],
+    ['{"a":["x","\\ud800"]}', true],
+    ['{"\\ud83d":1}', true],
+    ['{"a":"\\ud83d\\ude00"}', false],
+    ['{"a":"🙂 é"}', false],
+    ['{"a":"\\u00e9"}', false],
+  ])('%s → %s', (raw, expected) => {
+    expect(check(raw)).toBe(expected);
   });
 });

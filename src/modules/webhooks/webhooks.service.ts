@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
+import { isDataException } from '../../common/errors/error-response';
 import { isUuid } from '../../common/ids';
 import { maskPhone, maskPhoneNumbersInText } from '../../common/logging/mask';
 import { DeliveryService } from '../delivery/delivery.service';
@@ -77,6 +78,13 @@ export class WebhooksService {
       return await work();
     } catch (error) {
       this.metrics.count(endpoint, 'error');
+      // A value no retry can store (a NUL byte, an over-long field): 400, so nobody retries it.
+      if (isDataException(error)) {
+        throw new AppException(
+          ErrorCode.BadRequest,
+          'The event holds a value that cannot be stored.',
+        );
+      }
       this.logger.error(
         { err: error, endpoint },
         'Could not persist a webhook; answering 503 so Twilio retries',
