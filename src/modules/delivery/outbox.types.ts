@@ -14,17 +14,13 @@ export interface NewOutboundMessage {
 }
 
 /** A message a worker now holds (`dispatching`), with what it needs to call Twilio. */
-export interface ClaimedMessage {
+export interface ClaimedMessage extends Pick<
+  NewOutboundMessage,
+  'from' | 'to' | 'body' | 'contentSid' | 'contentVariables' | 'mediaUrls' | 'maxAttempts'
+> {
   id: string;
-  from: string | null;
-  to: string;
-  body: string | null;
-  contentSid: string | null;
-  contentVariables: Record<string, string> | null;
-  mediaUrls: string[];
   /** This attempt's number (1 for the first). */
   attempts: number;
-  maxAttempts: number;
   /** Set when an earlier attempt may have reached Twilio: look it up from then before sending. */
   uncertainSince: Date | null;
 }
