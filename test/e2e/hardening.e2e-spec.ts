@@ -387,3 +387,34 @@ describe('hardening: client addresses behind a proxy', () => {
     expect(blocked.statusCode).toBe(429);
   });
 });
+
+describe('hardening: report mode ends at SIGNATURE_REPORT_UNTIL, in running processes too', () => {
+  const forged = (test: TestApp) =>
+    test.app.inject({
+      method: 'POST',
+      url: STATUS,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': 'x' },
+      payload: encodeForm(statusParams(newSid(), 'delivered')),
+    });
+
+  it('should let a forged callback through while report mode lasts, and refuse it once it ended', async () => {
+    const until = new Date(Date.now() + 3_600_000);
+    const test = await startTestApp({
+      SIGNATURE_MODE: 'report',
+      SIGNATURE_REPORT_UNTIL: until.toISOString(),
+    });
+    try {
+      // Report mode: counted and logged, let through (an orphan callback, committed).
+      expect((await forged(test)).statusCode).toBe(200);
+      // The same process, past the date: enforced, without a restart.
+      const later = jest.spyOn(Date, 'now').mockReturnValue(until.getTime() + 1_000);
+      try {
+        expectError(await forged(test), 403, 'BAD_SIGNATURE');
+      } finally {
+        later.mockRestore();
+      }
+    } finally {
+      await test.close();
+    }
+  });
+});

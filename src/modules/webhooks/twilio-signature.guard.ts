@@ -59,7 +59,7 @@ export class TwilioSignatureGuard implements CanActivate {
     const signature = Array.isArray(header) ? header[0] : header;
     const url = signedUrlFor(this.config.publicBaseUrl, request.url);
     const client = clientAddressKey(request.ip);
-    const enforcing = effectiveSignatureMode(this.config, new Date()) === 'enforce';
+    const enforcing = effectiveSignatureMode(this.config, new Date(Date.now())) === 'enforce';
 
     if (enforcing && this.isFlooding(client)) {
       if (this.validator.checkOnce(signature, url, fields)) return true;
