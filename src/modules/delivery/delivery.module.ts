@@ -21,6 +21,8 @@ import { MessageEventsRepository } from './message-events.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
 import { OutboxRepository } from './outbox.repository';
+import { StatusBatchRepository } from './status-batch.repository';
+import { StatusEventBatcher } from './status-event-batcher';
 import { TwilioModule } from '../twilio/twilio.module';
 
 /**
@@ -66,6 +68,8 @@ import { TwilioModule } from '../twilio/twilio.module';
     MessageQueriesRepository,
     MessagesRepository,
     OutboxRepository,
+    StatusBatchRepository,
+    StatusEventBatcher,
   ],
   // DeliveryService is the one way to change a message; the rest is for delivery's own routes
   // (DeliveryApiModule) and reads.

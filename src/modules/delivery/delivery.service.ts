@@ -5,9 +5,9 @@ import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
 import type { ContactEntity } from './entities/contact.entity';
 import { InboundRepository, type InboundMessage } from './inbound.repository';
-import { MessageEventsRepository } from './message-events.repository';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
+import { StatusEventBatcher } from './status-event-batcher';
 
 /**
  * The one owner of a message's state: every write to whatsapp_messages, message_status_logs
@@ -23,7 +23,7 @@ export class DeliveryService {
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly events: MessageEventsRepository,
+    private readonly batcher: StatusEventBatcher,
     private readonly inbound: InboundRepository,
     private readonly contacts: ContactsRepository,
     private readonly metrics: DeliveryMetricsService,
@@ -73,16 +73,13 @@ export class DeliveryService {
   }
 
   /**
-   * Twilio's status events (callbacks, the reconciler), one result per event in order. Each
-   * event is its own transaction today; its caller answers only after its own row committed.
+   * Twilio's status events (callbacks, the reconciler), one result per event in order. They are
+   * group-committed with every other caller's (StatusEventBatcher); each result comes only after
+   * its event's transaction committed.
    */
   async applyStatusEvents(events: readonly StatusEvent[]): Promise<EventResult[]> {
-    const results: EventResult[] = [];
-    for (const event of events) {
-      const result = await this.events.record(event);
-      this.countedEvent(event, result);
-      results.push(result);
-    }
+    const results = await Promise.all(events.map((event) => this.batcher.submit(event)));
+    events.forEach((event, index) => this.countedEvent(event, results[index]));
     return results;
   }
 

@@ -2,6 +2,7 @@ import {
   allowedPredecessors,
   decideOutboxMove,
   decideTransition,
+  eventOrder,
   OUTBOX_MOVES,
   outboxMoveFrom,
   outboxMoveTo,
@@ -160,5 +161,14 @@ describe('notFinalSql', () => {
     expect(notFinalSql()).toBe(
       "(status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled') AND NOT (status = 'sent' AND sent_at IS NOT NULL AND sent_at < now() - interval '72 hours'))",
     );
+  });
+});
+
+describe('eventOrder', () => {
+  it('should sort progress by rank, failures just below delivered, unknown statuses last', () => {
+    const sorted = ['read', 'bogus', 'failed', 'queued', 'delivered', 'sent', 'accepted'].sort(
+      (a, b) => eventOrder(a) - eventOrder(b),
+    );
+    expect(sorted).toEqual(['accepted', 'queued', 'sent', 'failed', 'delivered', 'read', 'bogus']);
   });
 });

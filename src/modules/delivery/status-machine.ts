@@ -104,6 +104,18 @@ export function outboxMoveTo(move: OutboxMove): ProgressStatus {
   return OUTBOX_MOVE_RULES[move].to;
 }
 
+/**
+ * Where an event sorts when several for one message are applied together: progress by rank,
+ * a failure just below `delivered` (the point up to which it wins), anything unknown last.
+ * Applying a group in this order gives what Twilio's own order would, whatever order the
+ * requests arrived in.
+ */
+export function eventOrder(status: string): number {
+  if (isProgress(status)) return RANK[status];
+  if (isFailure(status)) return RANK.delivered - 0.5;
+  return Number.MAX_SAFE_INTEGER;
+}
+
 /** The statuses an incoming event may replace: the WHERE of the one conditional UPDATE. */
 export function allowedPredecessors(incoming: string): string[] {
   return OUTBOUND_STATUSES.filter((current) => decideTransition(current, incoming).applies);
