@@ -24,12 +24,14 @@ export class AttemptInStatusLogKey1795746000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP INDEX message_status_logs_attempt_key');
     await queryRunner.query('DROP INDEX message_status_logs_event_key');
-    // Attempts beyond the first of one event collapse to one row again.
+    // Rows the old key would see as one collapse again: an attempt's row goes when a callback's
+    // row (no attempt) or an earlier attempt's row has the same key.
     await queryRunner.query(`
       DELETE FROM message_status_logs l USING message_status_logs k
-       WHERE l.attempt IS NOT NULL AND k.attempt IS NOT NULL AND l.message_id = k.message_id
+       WHERE l.attempt IS NOT NULL AND l.id <> k.id AND l.message_id = k.message_id
          AND l.status = k.status AND COALESCE(l.error_code, 0) = COALESCE(k.error_code, 0)
-         AND COALESCE(l.twilio_sid, '') = COALESCE(k.twilio_sid, '') AND l.id > k.id`);
+         AND COALESCE(l.twilio_sid, '') = COALESCE(k.twilio_sid, '')
+         AND (k.attempt IS NULL OR k.id < l.id)`);
     await queryRunner.query('ALTER TABLE message_status_logs DROP COLUMN attempt');
     await queryRunner.query(`
       CREATE UNIQUE INDEX message_status_logs_event_key

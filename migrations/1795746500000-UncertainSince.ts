@@ -11,9 +11,15 @@ export class UncertainSince1795746500000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('ALTER TABLE whatsapp_messages ADD COLUMN uncertain_since timestamptz');
-    // A pending row that kept its start time was waiting for a look-before-resending.
+    // A pending row that kept its start time was waiting for a look-before-resending; a
+    // dispatching one may carry an earlier attempt's start (a takeover kept it): either way the
+    // next attempt looks first (a look too many is harmless). Stop every worker for this
+    // deploy: old and new code read the mark from different columns.
     await queryRunner.query(`
-      UPDATE whatsapp_messages SET uncertain_since = dispatch_started_at, dispatch_started_at = NULL
+      UPDATE whatsapp_messages SET uncertain_since = dispatch_started_at
+       WHERE status IN ('pending', 'dispatching') AND dispatch_started_at IS NOT NULL`);
+    await queryRunner.query(`
+      UPDATE whatsapp_messages SET dispatch_started_at = NULL
        WHERE status = 'pending' AND dispatch_started_at IS NOT NULL`);
   }
 

@@ -215,10 +215,51 @@ describe('status events and the outbox claim on the real database', () => {
     expect(await outbox.claimForSend(id, 30_000)).toBeNull();
   });
 
+  it('should let only the holder move a row: a stale attempt can neither retry nor fail it', async () => {
+    const id = await newMessage();
+    await outbox.claimForSend(id, 30_000);
+    await dataSource.query(
+      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
+      [id],
+    );
+    const second = await outbox.claimForSend(id, 30_000);
+    expect(second?.attempts).toBe(2);
+    // The first attempt wakes up: its retry and its failure must not touch attempt 2's row.
+    expect(
+      await outbox.scheduleRetry(id, 1, {
+        delayMs: 0,
+        errorCode: null,
+        errorMessage: 'timeout',
+        uncertain: true,
+      }),
+    ).toBeNull();
+    await outbox.recordSendFailure(id, 1, { errorCode: 21211, errorMessage: 'x', retryable: true });
+    expect(
+      await dataSource.query(
+        'SELECT status, last_error_retryable FROM whatsapp_messages WHERE id = $1',
+        [id],
+      ),
+    ).toEqual([{ status: 'dispatching', last_error_retryable: false }]);
+    // Its late success leaves the SID (for the holder to adopt) but not the status or the clock.
+    await outbox.recordAccepted(id, 1, {
+      sid: `SM${'a'.repeat(32)}`,
+      status: 'queued',
+      errorCode: null,
+      errorMessage: null,
+    });
+    const [row] = await dataSource.query<Record<string, unknown>[]>(
+      'SELECT status, twilio_sid, dispatch_started_at FROM whatsapp_messages WHERE id = $1',
+      [id],
+    );
+    expect(row).toMatchObject({ status: 'dispatching', twilio_sid: `SM${'a'.repeat(32)}` });
+    expect(row.dispatch_started_at).not.toBeNull();
+    expect(await outbox.sidTaken(`SM${'a'.repeat(32)}`, id)).toBe(false);
+  });
+
   it('should keep the look-before-resending mark through a later, certain failure', async () => {
     const id = await newMessage();
     await outbox.claimForSend(id, 30_000);
-    await outbox.scheduleRetry(id, {
+    await outbox.scheduleRetry(id, 1, {
       delayMs: 0,
       errorCode: 20500,
       errorMessage: '5xx',
@@ -226,7 +267,7 @@ describe('status events and the outbox claim on the real database', () => {
     });
     const second = await outbox.claimForSend(id, 30_000);
     expect(second?.uncertainSince).toBeInstanceOf(Date);
-    await outbox.scheduleRetry(id, {
+    await outbox.scheduleRetry(id, 2, {
       delayMs: 0,
       errorCode: null,
       errorMessage: 'refused',

@@ -8,6 +8,7 @@ import { InboundRepository, type InboundMessage } from './inbound.repository';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
 import { StatusEventBatcher } from './status-event-batcher';
+import { isFailure, isProgress } from './status-machine';
 
 /**
  * The one owner of a message's state: every write to whatsapp_messages, message_status_logs
@@ -46,8 +47,15 @@ export class DeliveryService {
 
   /** Twilio created the message: its SID and first status, together. */
   async recordAccepted(claimed: ClaimedMessage, answer: TwilioAnswer): Promise<void> {
-    const result = await this.outbox.recordAccepted(claimed.id, claimed.attempts, answer);
-    this.counted(answer.status, result);
+    // Twilio has the message whatever it calls its first status: one we do not know would leave
+    // the row `dispatching` without a holder's clock, where nothing picks it up again.
+    const status =
+      isProgress(answer.status) || isFailure(answer.status) ? answer.status : 'accepted';
+    const result = await this.outbox.recordAccepted(claimed.id, claimed.attempts, {
+      ...answer,
+      status,
+    });
+    this.counted(status, result);
   }
 
   /** Back to `pending` for a later attempt; the attempt number, or null if the row moved on. */
@@ -55,7 +63,7 @@ export class DeliveryService {
     claimed: ClaimedMessage,
     retry: { delayMs: number; errorCode: number | null; errorMessage: string; uncertain: boolean },
   ): Promise<number | null> {
-    return this.outbox.scheduleRetry(claimed.id, retry);
+    return this.outbox.scheduleRetry(claimed.id, claimed.attempts, retry);
   }
 
   /** The send failed for good: `failed` with its code, and whether an admin retry makes sense. */
@@ -99,9 +107,9 @@ export class DeliveryService {
     return this.outbox.findDue(graceMs, staleMs, limit);
   }
 
-  /** Whether one of our messages already holds this Twilio SID. */
-  sidTaken(sid: string): Promise<boolean> {
-    return this.outbox.sidTaken(sid);
+  /** Whether another of our messages already holds this Twilio SID. */
+  sidTaken(sid: string, exceptId: string): Promise<boolean> {
+    return this.outbox.sidTaken(sid, exceptId);
   }
 
   /** The contact of an E.164 number (window and opt-out), or null. */

@@ -47,14 +47,14 @@ export class MessageEventsRepository {
   ): Promise<{ id: string; status: string } | null> {
     if (event.messageId !== undefined) {
       const rows = await manager.query<{ id: string; status: string }[]>(
-        'SELECT id, status FROM whatsapp_messages WHERE id = $1',
+        'SELECT id, status FROM whatsapp_messages WHERE id = $1 FOR UPDATE',
         [event.messageId],
       );
       if (rows.length > 0) return rows[0];
     }
     if (event.twilioSid === undefined) return null;
     const rows = await manager.query<{ id: string; status: string }[]>(
-      'SELECT id, status FROM whatsapp_messages WHERE twilio_sid = $1',
+      'SELECT id, status FROM whatsapp_messages WHERE twilio_sid = $1 FOR UPDATE',
       [event.twilioSid],
     );
     return rows[0] ?? null;

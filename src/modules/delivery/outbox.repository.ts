@@ -109,7 +109,10 @@ export class OutboxRepository {
   async recordAccepted(id: string, attempt: number, answer: TwilioAnswer): Promise<MoveResult> {
     return this.dataSource.transaction(async (manager) => {
       const failure = isFailure(answer.status);
-      const applies = 'old.previous = ANY($3)';
+      // Only the current holder moves the row; a stale one (taken over meanwhile) still leaves
+      // the SID, so the new holder's look-up adopts this message instead of creating another.
+      const holds = `old.held = $${failure ? 7 : 5}`;
+      const applies = `(old.previous = ANY($3) AND ${holds})`;
       const stages = stagesProvedBy(answer.status).map(
         (column) =>
           `${column} = CASE WHEN ${applies} THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
@@ -117,8 +120,8 @@ export class OutboxRepository {
       const errors = failure
         ? `error_code = CASE WHEN ${applies} THEN $5 ELSE m.error_code END,
            error_message = CASE WHEN ${applies} THEN $6 ELSE m.error_message END`
-        : `error_code = CASE WHEN old.previous = 'dispatching' THEN NULL ELSE m.error_code END,
-           error_message = CASE WHEN old.previous = 'dispatching' THEN NULL ELSE m.error_message END`;
+        : `error_code = CASE WHEN ${applies} THEN NULL ELSE m.error_code END,
+           error_message = CASE WHEN ${applies} THEN NULL ELSE m.error_message END`;
       const rows = await returning<StageTimes & { applied: boolean }>(
         manager,
         `UPDATE whatsapp_messages m
@@ -126,9 +129,12 @@ export class OutboxRepository {
                 status = CASE WHEN ${applies} THEN $4 ELSE m.status END,
                 ${errors},
                 ${stages.map((stage) => `${stage},`).join(' ')}
-                dispatch_started_at = NULL, uncertain_since = NULL, last_error_retryable = false,
+                dispatch_started_at = CASE WHEN ${holds} THEN NULL ELSE m.dispatch_started_at END,
+                uncertain_since = CASE WHEN ${holds} THEN NULL ELSE m.uncertain_since END,
+                last_error_retryable = CASE WHEN ${holds} THEN false ELSE m.last_error_retryable END,
                 updated_at = now()
-           FROM (SELECT id, status AS previous FROM whatsapp_messages WHERE id = $1 FOR UPDATE) old
+           FROM (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
+                  WHERE id = $1 FOR UPDATE) old
           WHERE m.id = old.id
           RETURNING ${applies} AS applied, ${STAGES_RETURNED}`,
         [
@@ -137,6 +143,7 @@ export class OutboxRepository {
           allowedPredecessors(answer.status),
           answer.status,
           ...(failure ? [answer.errorCode, answer.errorMessage] : []),
+          attempt,
         ],
       );
       const row = rows.at(0);
@@ -164,7 +171,9 @@ export class OutboxRepository {
     failure: { errorCode: number | null; errorMessage: string; retryable: boolean },
   ): Promise<MoveResult> {
     return this.dataSource.transaction(async (manager) => {
-      const applies = 'old.previous = ANY($2)';
+      // Only the current holder fails the row: a stale one's failure says nothing about the
+      // attempt that took over.
+      const applies = '(old.previous = ANY($2) AND old.held = $6)';
       const rows = await returning<{ applied: boolean }>(
         manager,
         `UPDATE whatsapp_messages m
@@ -172,8 +181,11 @@ export class OutboxRepository {
                 error_code = CASE WHEN ${applies} THEN $3 ELSE m.error_code END,
                 error_message = CASE WHEN ${applies} THEN $4 ELSE m.error_message END,
                 failed_at = CASE WHEN ${applies} THEN COALESCE(m.failed_at, now()) ELSE m.failed_at END,
-                last_error_retryable = $5, dispatch_started_at = NULL, updated_at = now()
-           FROM (SELECT id, status AS previous FROM whatsapp_messages WHERE id = $1 FOR UPDATE) old
+                last_error_retryable = CASE WHEN ${applies} THEN $5 ELSE m.last_error_retryable END,
+                dispatch_started_at = CASE WHEN old.held = $6 THEN NULL ELSE m.dispatch_started_at END,
+                updated_at = now()
+           FROM (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
+                  WHERE id = $1 FOR UPDATE) old
           WHERE m.id = old.id
           RETURNING ${applies} AS applied`,
         [
@@ -182,6 +194,7 @@ export class OutboxRepository {
           failure.errorCode,
           failure.errorMessage,
           failure.retryable,
+          attempt,
         ],
       );
       const applied = rows.at(0)?.applied ?? false;
@@ -199,11 +212,13 @@ export class OutboxRepository {
   }
 
   /**
-   * Back to `pending` for a later attempt. `uncertain` (the attempt may have reached Twilio)
-   * sets the look-before-resending mark; a certain failure never clears one left earlier.
+   * Back to `pending` for a later attempt, by the attempt that holds the row only. `uncertain`
+   * (the attempt may have reached Twilio) sets the look-before-resending mark; a certain failure
+   * never clears one left earlier.
    */
   async scheduleRetry(
     id: string,
+    attempt: number,
     retry: { delayMs: number; errorCode: number | null; errorMessage: string; uncertain: boolean },
   ): Promise<number | null> {
     return this.dataSource.transaction(async (manager) => {
@@ -215,7 +230,7 @@ export class OutboxRepository {
                 uncertain_since = CASE WHEN $5 THEN LEAST(uncertain_since, dispatch_started_at)
                                        ELSE uncertain_since END,
                 dispatch_started_at = NULL, updated_at = now()
-          WHERE id = $1 AND status = ANY($7)
+          WHERE id = $1 AND status = ANY($7) AND attempts = $8
           RETURNING attempts`,
         [
           id,
@@ -225,6 +240,7 @@ export class OutboxRepository {
           retry.uncertain,
           outboxMoveTo('retry-later'),
           outboxMoveFrom('retry-later'),
+          attempt,
         ],
       );
       const attempts = rows.at(0)?.attempts;
@@ -273,11 +289,14 @@ export class OutboxRepository {
     );
   }
 
-  /** True when a message already holds this SID (the double-send guard must not adopt it). */
-  async sidTaken(twilioSid: string): Promise<boolean> {
+  /**
+   * True when ANOTHER message holds this SID (the double-send guard must not adopt it); the
+   * message's own SID, left by an attempt that finished after a takeover, is its to adopt.
+   */
+  async sidTaken(twilioSid: string, exceptId: string): Promise<boolean> {
     const rows = await this.dataSource.query<unknown[]>(
-      'SELECT 1 FROM whatsapp_messages WHERE twilio_sid = $1',
-      [twilioSid],
+      'SELECT 1 FROM whatsapp_messages WHERE twilio_sid = $1 AND id <> $2',
+      [twilioSid, exceptId],
     );
     return rows.length > 0;
   }

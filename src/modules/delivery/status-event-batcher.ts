@@ -19,8 +19,9 @@ interface Waiting {
  * milliseconds (or every MAX_BATCH events) the waiting events are written in one transaction
  * (StatusBatchRepository), and each caller gets its own event's outcome only after that
  * transaction committed. A flush that fails fails exactly its callers. When the database
- * refuses a value (bad data) or the batch lost a deadlock, it is written again one event at a
- * time, so a bad event gets its own error and its neighbours are not failed with it.
+ * refuses a value (bad data, an integrity violation) or the batch lost a deadlock, it is
+ * written again one event at a time, so a bad event gets its own error and its neighbours are
+ * not failed with it.
  */
 @Injectable()
 export class StatusEventBatcher implements OnModuleDestroy {
@@ -67,7 +68,7 @@ export class StatusEventBatcher implements OnModuleDestroy {
     try {
       results = await this.batches.record(batch.map((entry) => entry.event));
     } catch (error) {
-      if (batch.length > 1 && (isDataException(error) || isDeadlock(error))) {
+      if (batch.length > 1 && (isDataException(error) || belongsToOneEvent(error))) {
         this.logger.warn(
           { events: batch.length },
           'A batch failed on one of its events; writing them one at a time',
@@ -92,11 +93,16 @@ export class StatusEventBatcher implements OnModuleDestroy {
   }
 }
 
-/** Two batches that took the same unique keys in opposite orders (PostgreSQL 40P01). */
-function isDeadlock(error: unknown): boolean {
+/**
+ * Errors one event of a batch can cause on its own: an integrity violation (class 23, e.g. a
+ * SID another message already holds) or a lost deadlock (40P01: two batches took the same
+ * unique keys in opposite orders). Written one at a time, only that event fails.
+ */
+function belongsToOneEvent(error: unknown): boolean {
   const { code, driverError } = (error ?? {}) as {
     code?: unknown;
     driverError?: { code?: unknown };
   };
-  return code === '40P01' || driverError?.code === '40P01';
+  const sqlState = typeof code === 'string' ? code : driverError?.code;
+  return typeof sqlState === 'string' && (sqlState.startsWith('23') || sqlState === '40P01');
 }

@@ -122,7 +122,7 @@ export class DispatchService {
       )
       .reverse();
     for (const candidate of candidates) {
-      if (!(await this.delivery.sidTaken(candidate.sid))) return candidate;
+      if (!(await this.delivery.sidTaken(candidate.sid, claimed.id))) return candidate;
     }
     return null;
   }

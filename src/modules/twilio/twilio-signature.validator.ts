@@ -25,14 +25,19 @@ export class TwilioSignatureValidator {
   }
 
   /**
-   * One HMAC: the current token over the URL exactly as given. For a client already flooding
-   * us with bad signatures, so each of its requests costs one HMAC instead of up to twelve
-   * (validateRequest tries six URL variants per token); Twilio signs that URL as is.
+   * One HMAC per token (the current one, and the previous one during a rotation) over the URL
+   * exactly as given. For a client already flooding us with bad signatures, so each of its
+   * requests costs one or two HMACs instead of up to twelve (validateRequest tries six URL
+   * variants per token); Twilio signs that URL as is.
    */
   checkOnce(signature: string | undefined, url: string, params: SignatureParams): boolean {
     if (signature === undefined || signature === '') return false;
     const given = Buffer.from(signature);
-    const expected = Buffer.from(getExpectedTwilioSignature(this.authToken, url, params));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    // While a rotation is under way the previous token is one more HMAC, never more.
+    return [this.authToken, this.previousAuthToken].some((token) => {
+      if (token === undefined) return false;
+      const expected = Buffer.from(getExpectedTwilioSignature(token, url, params));
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
   }
 }

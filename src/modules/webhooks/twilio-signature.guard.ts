@@ -30,8 +30,9 @@ const MAX_KNOWN_FLOODERS = 10_000;
  * retry a 429); requests failing the check are counted per client (IPv6 per /64) and get 429
  * past WEBHOOK_UNSIGNED_LIMIT a minute. Guards run in cost order: size, field count and content
  * type were checked before the body was parsed (input-limits.ts); a client already over the
- * limit gets one HMAC (current token, URL as received) before its 429, so a flood costs one
- * HMAC a request; everyone else gets the full check (URL variants, previous token).
+ * limit gets one HMAC per token (the current one, the previous one during a rotation) over the
+ * URL as received before its 429, so a flood costs one or two HMACs a request; everyone else,
+ * and a flooder whose window has ended, gets the full check (URL variants, previous token).
  * SIGNATURE_MODE=report counts and logs failures but lets them through until
  * SIGNATURE_REPORT_UNTIL.
  */
@@ -61,12 +62,14 @@ export class TwilioSignatureGuard implements CanActivate {
     const client = clientAddressKey(request.ip);
     const enforcing = effectiveSignatureMode(this.config, new Date(Date.now())) === 'enforce';
 
+    let counted = false;
     if (enforcing && this.isFlooding(client)) {
       if (this.validator.checkOnce(signature, url, fields)) return true;
       this.metrics.count(endpoint, 'bad_signature');
+      // Still over the limit: 429. Otherwise (the window just ended, Redis is away) the request
+      // gets the full check like anyone's, so a real callback is never refused for its company.
       await this.throttle(endpoint, client);
-      // Still over the limit unless the window just ended; then the next request starts anew.
-      throw forbidden();
+      counted = true;
     }
 
     const check = this.validator.check(signature, url, fields);
@@ -78,13 +81,13 @@ export class TwilioSignatureGuard implements CanActivate {
       );
       return true;
     }
-    this.metrics.count(endpoint, 'bad_signature');
+    if (!counted) this.metrics.count(endpoint, 'bad_signature');
     this.logger.warn(
       { endpoint, reason: `${check} signature`, client, url },
       'Webhook failed the signature check',
     );
     if (!enforcing) return true;
-    await this.throttle(endpoint, client);
+    if (!counted) await this.throttle(endpoint, client);
     throw forbidden();
   }
 
