@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { MessageEventsRepository } from '../../src/modules/delivery/message-events.repository';
+import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
+import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
 import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
 import { testDatabaseUrl } from '../support/test-env';
 
 describe('status events and the outbox claim on the real database', () => {
   let dataSource: DataSource;
-  let events: MessageEventsRepository;
+  // The production writer, one event per batch (concurrent calls are concurrent batches).
+  let events: { record(event: StatusEvent): Promise<EventResult> };
   let outbox: OutboxRepository;
   let userId: string;
 
@@ -16,7 +18,8 @@ describe('status events and the outbox claim on the real database', () => {
     dataSource = await new DataSource(
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 20 }, []),
     ).initialize();
-    events = new MessageEventsRepository(dataSource);
+    const batches = new StatusBatchRepository(dataSource);
+    events = { record: async (event) => (await batches.record([event]))[0] };
     outbox = new OutboxRepository(dataSource);
     const [user] = await dataSource.query<{ id: string }[]>(
       `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,

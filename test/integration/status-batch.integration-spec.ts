@@ -3,10 +3,10 @@ import * as fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
-import { MessageEventsRepository } from '../../src/modules/delivery/message-events.repository';
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
 import { StatusEventBatcher } from '../../src/modules/delivery/status-event-batcher';
 import { eventOrder } from '../../src/modules/delivery/status-machine';
+import { OneAtATimeEvents } from '../support/one-at-a-time-events';
 import { testDatabaseUrl } from '../support/test-env';
 
 // Group commit must not change what happens: a batch of events gives exactly the outcomes and
@@ -27,7 +27,7 @@ interface EventSpec {
 
 describe('group commit of status events on the real database', () => {
   let dataSource: DataSource;
-  let single: MessageEventsRepository;
+  let single: OneAtATimeEvents;
   let batches: StatusBatchRepository;
   let userId: string;
 
@@ -35,7 +35,7 @@ describe('group commit of status events on the real database', () => {
     dataSource = await new DataSource(
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 10 }, []),
     ).initialize();
-    single = new MessageEventsRepository(dataSource);
+    single = new OneAtATimeEvents(dataSource);
     batches = new StatusBatchRepository(dataSource);
     const [user] = await dataSource.query<{ id: string }[]>(
       `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
@@ -148,7 +148,7 @@ describe('group commit of status events on the real database', () => {
   });
 
   it('should isolate an event the database refuses, and fail a whole flush only with its own callers', async () => {
-    const batcher = new StatusEventBatcher(batches, single);
+    const batcher = new StatusEventBatcher(batches);
     const good = await world(['accepted']);
     const spec = (status: string): EventSpec => ({
       message: 0,
@@ -168,12 +168,9 @@ describe('group commit of status events on the real database', () => {
     expect((await good.state()).messages[0]).toMatchObject({ status: 'delivered' });
 
     // A flush that fails for another reason fails its callers, and only them.
-    const failing = new StatusEventBatcher(
-      {
-        record: () => Promise.reject(new Error('connection lost')),
-      } as unknown as StatusBatchRepository,
-      single,
-    );
+    const failing = new StatusEventBatcher({
+      record: () => Promise.reject(new Error('connection lost')),
+    } as unknown as StatusBatchRepository);
     const other = await world(['accepted']);
     const [lost, kept] = await Promise.allSettled([
       failing.submit(other.event(spec('sent'), 0)),

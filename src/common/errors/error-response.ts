@@ -79,14 +79,21 @@ export function mapError(exception: unknown): MappedError {
   return internal();
 }
 
-/** A value PostgreSQL cannot store, as TypeORM's QueryFailedError carries it. */
-export function isDataException(exception: unknown): boolean {
-  if (typeof exception !== 'object' || exception === null) return false;
+/** PostgreSQL's SQLSTATE of an error, as pg or TypeORM's QueryFailedError carries it. */
+export function sqlStateOf(exception: unknown): string | undefined {
+  if (typeof exception !== 'object' || exception === null) return undefined;
   const { code, driverError } = exception as { code?: unknown; driverError?: { code?: unknown } };
   const sqlState = typeof code === 'string' ? code : driverError?.code;
-  // Class 22 (data exception: a NUL byte, an overflow) and 54000 (a value too big for an
-  // index row): what the client sent cannot be stored, whatever we retry.
-  return typeof sqlState === 'string' && (/^22[0-9A-Z]{3}$/.test(sqlState) || sqlState === '54000');
+  return typeof sqlState === 'string' ? sqlState : undefined;
+}
+
+/**
+ * A value PostgreSQL cannot store: class 22 (data exception: a NUL byte, an overflow) and 54000
+ * (a value too big for an index row). What the client sent cannot be stored, whatever we retry.
+ */
+export function isDataException(exception: unknown): boolean {
+  const sqlState = sqlStateOf(exception);
+  return sqlState !== undefined && (/^22[0-9A-Z]{3}$/.test(sqlState) || sqlState === '54000');
 }
 
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */

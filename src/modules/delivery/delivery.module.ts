@@ -17,7 +17,6 @@ import {
 } from './delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
 import { InboundRepository } from './inbound.repository';
-import { MessageEventsRepository } from './message-events.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
 import { OutboxRepository } from './outbox.repository';
@@ -64,7 +63,6 @@ import { TwilioModule } from '../twilio/twilio.module';
     DeliveryQueriesService,
     DeliveryService,
     InboundRepository,
-    MessageEventsRepository,
     MessageQueriesRepository,
     MessagesRepository,
     OutboxRepository,

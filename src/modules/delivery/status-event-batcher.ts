@@ -1,7 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { isDataException } from '../../common/errors/error-response';
+import { isDataException, sqlStateOf } from '../../common/errors/error-response';
 import type { EventResult, StatusEvent } from './delivery.types';
-import { MessageEventsRepository } from './message-events.repository';
 import { StatusBatchRepository } from './status-batch.repository';
 
 /** A flush starts this long after the first event waiting, or at once when the batch is full. */
@@ -30,10 +29,7 @@ export class StatusEventBatcher implements OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private readonly writing = new Set<Promise<void>>();
 
-  constructor(
-    private readonly batches: StatusBatchRepository,
-    private readonly single: MessageEventsRepository,
-  ) {}
+  constructor(private readonly batches: StatusBatchRepository) {}
 
   submit(event: StatusEvent): Promise<EventResult> {
     return new Promise<EventResult>((resolve, reject) => {
@@ -85,7 +81,8 @@ export class StatusEventBatcher implements OnModuleDestroy {
   private async oneByOne(batch: Waiting[]): Promise<void> {
     for (const entry of batch) {
       try {
-        entry.resolve(await this.single.record(entry.event));
+        const [result] = await this.batches.record([entry.event]);
+        entry.resolve(result);
       } catch (error) {
         entry.reject(error);
       }
@@ -99,10 +96,6 @@ export class StatusEventBatcher implements OnModuleDestroy {
  * unique keys in opposite orders). Written one at a time, only that event fails.
  */
 function belongsToOneEvent(error: unknown): boolean {
-  const { code, driverError } = (error ?? {}) as {
-    code?: unknown;
-    driverError?: { code?: unknown };
-  };
-  const sqlState = typeof code === 'string' ? code : driverError?.code;
-  return typeof sqlState === 'string' && (sqlState.startsWith('23') || sqlState === '40P01');
+  const sqlState = sqlStateOf(error);
+  return sqlState !== undefined && (sqlState.startsWith('23') || sqlState === '40P01');
 }

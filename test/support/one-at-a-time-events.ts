@@ -1,17 +1,21 @@
-import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
-import { returning } from '../../database/returning';
-import type { EventResult, StatusEvent } from './delivery.types';
-import type { StageTimes } from './delivery-metrics.service';
-import { allowedPredecessors, decideTransition, isFailure, stagesProvedBy } from './status-machine';
+import type { DataSource, EntityManager } from 'typeorm';
+import { returning } from '../../src/database/returning';
+import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
+import type { StageTimes } from '../../src/modules/delivery/delivery-metrics.service';
+import {
+  allowedPredecessors,
+  decideTransition,
+  isFailure,
+  stagesProvedBy,
+} from '../../src/modules/delivery/status-machine';
 
 /**
- * Applies status events: one log row per distinct (message, status, error code) decided by the
- * unique indexes, and one conditional UPDATE that only moves a status forward — safe with any
- * number of replicas applying events for the same message at once.
+ * The reference for group commit: status events applied one at a time, each in its own
+ * transaction, with the statements the service used before batching (lock the target, insert
+ * the log row, one conditional UPDATE, mark the row applied). The app writes every event through
+ * StatusBatchRepository; status-batch.integration-spec holds a batch to what this gives.
  */
-@Injectable()
-export class MessageEventsRepository {
+export class OneAtATimeEvents {
   constructor(private readonly dataSource: DataSource) {}
 
   record(event: StatusEvent): Promise<EventResult> {
