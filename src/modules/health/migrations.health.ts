@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../../common/with-timeout';
 
 const QUERY_TIMEOUT_MS = 1_500;
 

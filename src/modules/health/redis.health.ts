@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
-import { withTimeout } from './with-timeout';
+import { withTimeout } from '../../common/with-timeout';
 
 const PING_TIMEOUT_MS = 1_000;
 

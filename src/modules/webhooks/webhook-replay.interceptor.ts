@@ -9,6 +9,7 @@ import {
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { from, type Observable, of, switchMap, tap } from 'rxjs';
+import { withTimeout } from '../../common/with-timeout';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
 import type { FormFields } from './inbound-fields';
 import { webhookEndpointOf } from './twilio-signature.guard';
@@ -49,20 +50,11 @@ export class WebhookReplayInterceptor implements NestInterceptor<string, string>
     );
   }
 
-  private async seen(key: string): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), LOOKUP_TIMEOUT_MS);
-    });
-    try {
-      const lookup = this.redis.exists(key).then(
-        (count) => count > 0,
-        () => false,
-      );
-      return await Promise.race([lookup, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  private seen(key: string): Promise<boolean> {
+    return withTimeout(this.redis.exists(key), LOOKUP_TIMEOUT_MS).then(
+      (count) => count > 0,
+      () => false,
+    );
   }
 
   private remember(key: string): void {
