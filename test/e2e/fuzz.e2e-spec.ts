@@ -60,10 +60,7 @@ const REPLAY = /^(-?\d+):(\d+(?::\d+)*)$/.exec(process.env.FUZZ_REPLAY ?? '');
  *   retry it for ever (a value PostgreSQL cannot store is now 400).
  * - K4: POST /api/v1/users with an email holding a lone surrogate answered 500 (validator's
  *   isEmail threw); lone surrogates are now refused when the JSON is parsed.
- * To tolerate a newly found bug while it is being fixed, give it an entry here with the
- * symptom that identifies it, and tag its cases: the route's test then fails listing it.
  */
-const KNOWN_BUGS: Record<string, { what: string; symptom: (answer: Answer) => boolean }> = {};
 
 const LOGIN = '/api/v1/auth/login';
 const TOKEN = '/api/v1/auth/token';
@@ -101,7 +98,7 @@ interface FuzzCase {
   /** Over a socket, through Node's HTTP parser, instead of inject(). */
   raw: boolean;
   remoteAddress?: string;
-  /** The KNOWN bugs (see the top of the file) this case is expected to hit. */
+  /** The fixed bugs (K1–K4, top of the file) this case would catch again: a label only. */
   known: string[];
 }
 
@@ -130,7 +127,7 @@ function describeCase(c: FuzzCase): string {
   return (
     `[${c.label}] ${c.method} ${clip(c.url, 200)} via ${c.raw ? 'socket' : 'inject'}` +
     `${c.remoteAddress && !c.raw ? ` from ${c.remoteAddress}` : ''}${c.chunked ? ' chunked' : ''}` +
-    `${c.known.length > 0 ? ` KNOWN: ${c.known.join(', ')}` : ''}\n` +
+    `${c.known.length > 0 ? ` regresses: ${c.known.join(', ')}` : ''}\n` +
     `  headers ${JSON.stringify(headers)}${extra.length > 0 ? ` + ${JSON.stringify(extra)}` : ''}\n` +
     `  payload ${payload}`
   );
@@ -144,7 +141,7 @@ function headerBlockBytes(c: Omit<FuzzCase, 'known'>): number {
   return lines.reduce((sum, [name, value]) => sum + name.length + value.length + 4, c.url.length);
 }
 
-/** Adds the KNOWN bugs the case will hit and a readable description for fast-check. */
+/** Adds the fixed bugs the case regresses and a readable description for fast-check. */
 function finishCase(c: Omit<FuzzCase, 'known'>, known: (string | undefined)[]): FuzzCase {
   const all = new Set(known.filter((bug): bug is string => bug !== undefined));
   // Found (fixed): K1 — Node's parser refuses the header block (431) or a request line whose target
@@ -526,7 +523,7 @@ interface JsonRoute {
   auth: fc.Arbitrary<HeaderSpec>;
   /** Route-specific headers (the Idempotency-Key of a send). */
   extra?: fc.Arbitrary<HeaderSpec>;
-  /** The KNOWN bug a body of this route hits, if any. */
+  /** The fixed bug (K1–K4 above) a body of this route regresses, if any: a label. */
   knownFor?: (body: BodySpec) => string | undefined;
 }
 
@@ -1602,15 +1599,8 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
     };
   }
 
-  type KnownHits = Map<string, { count: number; size: number; example: string }>;
-
-  async function fuzz(
-    route: string,
-    index: number,
-    cases: fc.Arbitrary<FuzzCase>,
-  ): Promise<KnownHits> {
+  async function fuzz(route: string, index: number, cases: fc.Arbitrary<FuzzCase>): Promise<void> {
     const s = statsFor(route);
-    const hits: KnownHits = new Map();
     let before = await countRows();
     await fc.assert(
       fc.asyncProperty(cases, async (c) => {
@@ -1631,22 +1621,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         }
         before = after;
         if (problems.length === 0) return;
-        const bug =
-          written === null
-            ? c.known.find((id) => KNOWN_BUGS[id]?.symptom(answer) === true)
-            : undefined;
-        if (bug !== undefined) {
-          // The smallest example of each bug is the one shown.
-          const size = c.url.length + (c.payload === undefined ? 0 : Buffer.byteLength(c.payload));
-          const hit = hits.get(bug) ?? { count: 0, size: Infinity, example: '' };
-          hit.count += 1;
-          if (size < hit.size) {
-            hit.size = size;
-            hit.example = `${describeCase(c)}\n  → ${answer.status} ${clip(answer.body, 300)}`;
-          }
-          hits.set(bug, hit);
-          return;
-        }
         throw new Error(
           `${problems.join('; ')}\n  answer ${answer.status} ${answer.contentType} ${clip(answer.body, 600)}`,
         );
@@ -1655,19 +1629,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         ? { seed: SEED + index, path: REPLAY[2], numRuns: 1, endOnFailure: true }
         : { numRuns: RUNS, seed: SEED + index },
     );
-    return hits;
-  }
-
-  /** Fails the route's test while it still hits a KNOWN bug (after the liveness checks). */
-  function failOnKnownBugs(route: string, hits: KnownHits): void {
-    if (hits.size === 0) return;
-    const lines = [...hits.entries()]
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(
-        ([id, hit]) =>
-          `KNOWN ${id} (${hit.count} inputs): ${KNOWN_BUGS[id].what}\n  e.g. ${hit.example}`,
-      );
-    throw new Error(`${route} still hits KNOWN bugs:\n${lines.join('\n')}`);
   }
 
   /** After a route's run: the process is alive and still does its job. */
@@ -1904,7 +1865,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       paths: constantPath(LOGIN),
       auth: publicAuth,
     };
-    const hits = await fuzz(LOGIN, 0, jsonCases(route));
+    await fuzz(LOGIN, 0, jsonCases(route));
     await stillServing(LOGIN, () =>
       test.app.inject({
         method: 'POST',
@@ -1913,7 +1874,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         remoteAddress: freshIp(),
       }),
     );
-    failOnKnownBugs(LOGIN, hits);
   }, 180_000);
 
   it('POST /api/v1/auth/token', async () => {
@@ -1935,7 +1895,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       paths: constantPath(TOKEN),
       auth: publicAuth,
     };
-    const hits = await fuzz(TOKEN, 1, jsonCases(route));
+    await fuzz(TOKEN, 1, jsonCases(route));
     await stillServing(TOKEN, () =>
       test.app.inject({
         method: 'POST',
@@ -1944,11 +1904,10 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         remoteAddress: freshIp(),
       }),
     );
-    failOnKnownBugs(TOKEN, hits);
   }, 180_000);
 
   it('POST /api/v1/whatsapp/webhook', async () => {
-    const hits = await fuzz(INBOUND, 2, webhookCases(INBOUND, 'inbound', seeded));
+    await fuzz(INBOUND, 2, webhookCases(INBOUND, 'inbound', seeded));
     await stillServing(INBOUND, () =>
       signedPost(
         INBOUND,
@@ -1961,11 +1920,10 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         freshIp(),
       ),
     );
-    failOnKnownBugs(INBOUND, hits);
   }, 180_000);
 
   it('POST /api/v1/whatsapp/status', async () => {
-    const hits = await fuzz(STATUS, 3, webhookCases(STATUS, 'status', seeded));
+    await fuzz(STATUS, 3, webhookCases(STATUS, 'status', seeded));
     await stillServing(STATUS, () =>
       signedPost(
         STATUS,
@@ -1977,7 +1935,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         freshIp(),
       ),
     );
-    failOnKnownBugs(STATUS, hits);
   }, 180_000);
 
   it('POST /api/v1/whatsapp/send', async () => {
@@ -2089,7 +2046,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         },
       ),
     };
-    const hits = await fuzz(SEND, 4, jsonCases(route));
+    await fuzz(SEND, 4, jsonCases(route));
     await stillServing(SEND, () =>
       test.app.inject({
         method: 'POST',
@@ -2101,7 +2058,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         },
       }),
     );
-    failOnKnownBugs(SEND, hits);
   }, 180_000);
 
   it('POST /api/v1/users', async () => {
@@ -2124,7 +2080,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       paths: constantPath(USERS),
       auth: bearerAuth(adminToken),
     };
-    const hits = await fuzz(`POST ${USERS}`, 5, jsonCases(route));
+    await fuzz(`POST ${USERS}`, 5, jsonCases(route));
     await stillServing(`POST ${USERS}`, () =>
       test.app.inject({
         method: 'POST',
@@ -2133,7 +2089,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         payload: { email: uniqueEmail('still'), password: TEST_PASSWORD, role: 'viewer' },
       }),
     );
-    failOnKnownBugs(`POST ${USERS}`, hits);
   }, 180_000);
 
   it('PATCH /api/v1/users/:id', async () => {
@@ -2153,7 +2108,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       paths: idPaths(USERS, victimIds),
       auth: bearerAuth(adminToken),
     };
-    const hits = await fuzz(`PATCH ${USERS}/:id`, 6, jsonCases(route));
+    await fuzz(`PATCH ${USERS}/:id`, 6, jsonCases(route));
     await stillServing(`PATCH ${USERS}/:id`, () =>
       test.app.inject({
         method: 'PATCH',
@@ -2162,7 +2117,6 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         payload: { role: 'viewer', disabled: false },
       }),
     );
-    failOnKnownBugs(`PATCH ${USERS}/:id`, hits);
   }, 180_000);
 
   it('POST /api/v1/api-keys', async () => {
@@ -2186,11 +2140,10 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       paths: constantPath(API_KEYS),
       auth: bearerAuth(adminToken),
     };
-    const hits = await fuzz(API_KEYS, 7, jsonCases(route));
+    await fuzz(API_KEYS, 7, jsonCases(route));
     await stillServing(API_KEYS, () =>
       test.app.inject({ method: 'POST', url: API_KEYS, headers: bearer(adminToken), payload: {} }),
     );
-    failOnKnownBugs(API_KEYS, hits);
   }, 180_000);
 
   it('PATCH /api/v1/contacts/:phone', async () => {
@@ -2236,7 +2189,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
       ),
       auth: bearerAuth(adminToken),
     };
-    const hits = await fuzz(`PATCH ${CONTACTS}/:phone`, 8, jsonCases(route));
+    await fuzz(`PATCH ${CONTACTS}/:phone`, 8, jsonCases(route));
     await stillServing(`PATCH ${CONTACTS}/:phone`, () =>
       test.app.inject({
         method: 'PATCH',
@@ -2245,6 +2198,5 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
         payload: { optedOut: false },
       }),
     );
-    failOnKnownBugs(`PATCH ${CONTACTS}/:phone`, hits);
   }, 180_000);
 });
