@@ -32,6 +32,13 @@ describe('status events and the outbox claim on the real database', () => {
     await dataSource.destroy();
   });
 
+  /** The holder's claim is a minute old: it died, and the next claim may take the row over. */
+  const holderDied = (id: string) =>
+    dataSource.query(
+      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
+      [id],
+    );
+
   const newMessage = () =>
     outbox.createPending({
       from: 'whatsapp:+14155238886',
@@ -196,10 +203,7 @@ describe('status events and the outbox claim on the real database', () => {
   it("should hand a dead worker's row to the next claim, marked uncertain since the first attempt", async () => {
     const id = await newMessage();
     const first = await outbox.claimForSend(id, 30_000);
-    await dataSource.query(
-      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
-      [id],
-    );
+    await holderDied(id);
     const second = await outbox.claimForSend(id, 30_000);
     expect(first?.uncertainSince).toBeNull();
     expect(second).toMatchObject({ attempts: 2 });
@@ -209,10 +213,7 @@ describe('status events and the outbox claim on the real database', () => {
   it("should start the new holder's clock at a takeover, so no third worker takes it at once", async () => {
     const id = await newMessage();
     await outbox.claimForSend(id, 30_000);
-    await dataSource.query(
-      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
-      [id],
-    );
+    await holderDied(id);
     const second = await outbox.claimForSend(id, 30_000);
     expect(second?.uncertainSince).toBeInstanceOf(Date);
     expect(await outbox.claimForSend(id, 30_000)).toBeNull();
@@ -221,10 +222,7 @@ describe('status events and the outbox claim on the real database', () => {
   it('should let only the holder move a row: a stale attempt can neither retry nor fail it', async () => {
     const id = await newMessage();
     await outbox.claimForSend(id, 30_000);
-    await dataSource.query(
-      "UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1",
-      [id],
-    );
+    await holderDied(id);
     const second = await outbox.claimForSend(id, 30_000);
     expect(second?.attempts).toBe(2);
     // The first attempt wakes up: its retry and its failure must not touch attempt 2's row.
