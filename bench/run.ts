@@ -36,6 +36,9 @@ const STATUS_MESSAGES = Number(
 const ADMIN_URL =
   process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** BENCH_SCENARIOS=statusCallbacks,send runs only those (and the baseline); default: all. */
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
+const wanted = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PUBLIC_BASE_URL = 'https://bench.example.com';
 const FROM = 'whatsapp:+14155238886';
 const CONTENT_SID = `HX${'b'.repeat(32)}`;
@@ -453,112 +456,118 @@ async function main(): Promise<void> {
     const ratio = (rps: number): number => round(rps / base.rps, 3);
 
     let api = await startApp('api', 'api', apiPort, simPort, redisPrefix);
+    let nextSend = 0;
     const token = await senderToken(apiPort);
 
-    log(`statusCallbacks: seeding ${STATUS_MESSAGES.toLocaleString('en-US')} accepted messages`);
-    const callbacks = await seedStatusCallbacks(db, STATUS_MESSAGES);
-    let nextCallback = 0;
-    log('statusCallbacks: signed `delivered` callbacks, one per message');
-    const status = await load(
-      {
-        url: `http://127.0.0.1:${apiPort}`,
-        requests: [
-          {
-            method: 'POST',
-            setupRequest: (request) => ({
-              ...request,
-              ...callbacks[nextCallback++ % callbacks.length],
-            }),
-          },
-        ],
-      },
-      { api },
-    );
-    const applied = await db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM whatsapp_messages WHERE reference = 'bench-status' AND status = 'delivered'`,
-    );
-    scenarios.statusCallbacks = {
-      rps: status.rps,
-      p50Ms: status.p50Ms,
-      p99Ms: status.p99Ms,
-      ratioToBaseline: ratio(status.rps),
-      non2xx: status.non2xx,
-      errors: status.errors,
-      requests: status.requests,
-      applied: Number(applied.rows[0].n),
-      cpuPercent: status.cpuPercent,
-      ...(nextCallback > callbacks.length ? { wrapped: true } : {}),
-    };
-
-    log('send: POST /api/v1/whatsapp/send (template, distinct recipients) on ROLE=api');
-    let nextSend = 0;
-    const send = await load(
-      {
-        url: `http://127.0.0.1:${apiPort}`,
-        requests: [
-          {
-            method: 'POST',
-            path: '/api/v1/whatsapp/send',
-            setupRequest: (request) => ({
-              ...request,
-              headers: sendHeaders(token),
-              body: sendBody(nextSend++, 'bench-send'),
-            }),
-          },
-        ],
-      },
-      { api },
-    );
-    scenarios.send = {
-      rps: send.rps,
-      p50Ms: send.p50Ms,
-      p99Ms: send.p99Ms,
-      ratioToBaseline: ratio(send.rps),
-      non2xx: send.non2xx,
-      errors: send.errors,
-      requests: send.requests,
-      cpuPercent: send.cpuPercent,
-    };
+    if (wanted('statusCallbacks')) {
+      log(`statusCallbacks: seeding ${STATUS_MESSAGES.toLocaleString('en-US')} accepted messages`);
+      const callbacks = await seedStatusCallbacks(db, STATUS_MESSAGES);
+      let nextCallback = 0;
+      log('statusCallbacks: signed `delivered` callbacks, one per message');
+      const status = await load(
+        {
+          url: `http://127.0.0.1:${apiPort}`,
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (request) => ({
+                ...request,
+                ...callbacks[nextCallback++ % callbacks.length],
+              }),
+            },
+          ],
+        },
+        { api },
+      );
+      const applied = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM whatsapp_messages WHERE reference = 'bench-status' AND status = 'delivered'`,
+      );
+      scenarios.statusCallbacks = {
+        rps: status.rps,
+        p50Ms: status.p50Ms,
+        p99Ms: status.p99Ms,
+        ratioToBaseline: ratio(status.rps),
+        non2xx: status.non2xx,
+        errors: status.errors,
+        requests: status.requests,
+        applied: Number(applied.rows[0].n),
+        cpuPercent: status.cpuPercent,
+        ...(nextCallback > callbacks.length ? { wrapped: true } : {}),
+      };
+    }
+    if (wanted('send')) {
+      log('send: POST /api/v1/whatsapp/send (template, distinct recipients) on ROLE=api');
+      const send = await load(
+        {
+          url: `http://127.0.0.1:${apiPort}`,
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/v1/whatsapp/send',
+              setupRequest: (request) => ({
+                ...request,
+                headers: sendHeaders(token),
+                body: sendBody(nextSend++, 'bench-send'),
+              }),
+            },
+          ],
+        },
+        { api },
+      );
+      scenarios.send = {
+        rps: send.rps,
+        p50Ms: send.p50Ms,
+        p99Ms: send.p99Ms,
+        ratioToBaseline: ratio(send.rps),
+        non2xx: send.non2xx,
+        errors: send.errors,
+        requests: send.requests,
+        cpuPercent: send.cpuPercent,
+      };
+    }
     await stopAndRecord(api);
     // The send scenario's messages have no worker; they must not compete with endToEnd's.
     await db.query(`DELETE FROM whatsapp_messages WHERE reference = 'bench-send'`);
 
-    log(`endToEnd: ${E2E_MESSAGES.toLocaleString('en-US')} sends on ROLE=api + ROLE=worker`);
-    const e2ePrefix = `${redisPrefix}e`;
-    api = await startApp('api-e2e', 'api', apiPort, simPort, e2ePrefix);
-    const worker = await startApp('worker-e2e', 'worker', workerPort, simPort, e2ePrefix);
-    const e2e = await withCpu(
-      {
-        api: api.child.pid ?? 0,
-        worker: worker.child.pid ?? 0,
-        simulator: simulator.child.pid ?? 0,
-        generator: 'self',
-      },
-      () => endToEnd(db, apiPort, token, nextSend + 1),
-    );
-    scenarios.endToEnd = { ...e2e.result, cpuPercent: e2e.cpu };
+    if (wanted('endToEnd')) {
+      log(`endToEnd: ${E2E_MESSAGES.toLocaleString('en-US')} sends on ROLE=api + ROLE=worker`);
+      const e2ePrefix = `${redisPrefix}e`;
+      api = await startApp('api-e2e', 'api', apiPort, simPort, e2ePrefix);
+      const worker = await startApp('worker-e2e', 'worker', workerPort, simPort, e2ePrefix);
+      const e2e = await withCpu(
+        {
+          api: api.child.pid ?? 0,
+          worker: worker.child.pid ?? 0,
+          simulator: simulator.child.pid ?? 0,
+          generator: 'self',
+        },
+        () => endToEnd(db, apiPort, token, nextSend + 1),
+      );
+      scenarios.endToEnd = { ...e2e.result, cpuPercent: e2e.cpu };
 
-    log('deliveryMetrics: GET /api/v1/whatsapp/delivery-metrics (last 24 h), 4 connections');
-    const metrics = summarize(
-      await autocannon({
-        url: `http://127.0.0.1:${apiPort}/api/v1/whatsapp/delivery-metrics`,
-        connections: 4,
-        amount: 200,
-        headers: { ...PROXY_HEADERS, authorization: `Bearer ${token}` },
-      }),
-    );
-    const counted = await db.query<{ n: string }>(
-      `SELECT count(*) AS n FROM whatsapp_messages WHERE direction = 'outbound'`,
-    );
-    scenarios.deliveryMetrics = {
-      p50Ms: metrics.p50Ms,
-      p99Ms: metrics.p99Ms,
-      rps: metrics.rps,
-      non2xx: metrics.non2xx,
-      requests: metrics.requests,
-      messagesInWindow: Number(counted.rows[0].n),
-    };
-    await Promise.all([stopAndRecord(api), stopAndRecord(worker), stopAndRecord(simulator)]);
+      log('deliveryMetrics: GET /api/v1/whatsapp/delivery-metrics (last 24 h), 4 connections');
+      const metrics = summarize(
+        await autocannon({
+          url: `http://127.0.0.1:${apiPort}/api/v1/whatsapp/delivery-metrics`,
+          connections: 4,
+          amount: 200,
+          headers: { ...PROXY_HEADERS, authorization: `Bearer ${token}` },
+        }),
+      );
+      const counted = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM whatsapp_messages WHERE direction = 'outbound'`,
+      );
+      scenarios.deliveryMetrics = {
+        p50Ms: metrics.p50Ms,
+        p99Ms: metrics.p99Ms,
+        rps: metrics.rps,
+        non2xx: metrics.non2xx,
+        requests: metrics.requests,
+        messagesInWindow: Number(counted.rows[0].n),
+      };
+      await Promise.all([stopAndRecord(api), stopAndRecord(worker)]);
+    }
+    await stopAndRecord(simulator);
     peakRss.generator = Math.round(vmHwmMb('self'));
     scenarios.memory = { peakRssMb: peakRss };
     scenarios.scaleOut = {

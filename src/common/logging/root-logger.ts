@@ -39,7 +39,7 @@ export function rootLoggerOptions(config: AppConfig, pretty: boolean): LoggerOpt
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     // Errors lose query parameters and Postgres' row values here, once for every logger: the
-    // children (nestjs-pino, Fastify's request loggers) inherit these serializers.
+    // children (Nest's Logger, Fastify's request loggers) inherit these serializers.
     serializers: { err: serializeError, error: serializeError },
     formatters: { level: (label) => ({ level: label }) },
     ...(pretty
@@ -53,10 +53,25 @@ export function rootLoggerOptions(config: AppConfig, pretty: boolean): LoggerOpt
   };
 }
 
-/** JSON lines; pretty only for a person at a development terminal (pino-pretty is a dev dependency). */
+/** Log lines are written in chunks of at least this many bytes... */
+const LOG_CHUNK_BYTES = 4096;
+/** ...or this often, whichever comes first. */
+const LOG_FLUSH_MS = 100;
+
+/**
+ * JSON lines to stdout; pretty only for a person at a development terminal (pino-pretty is a dev
+ * dependency). Lines are buffered: one write per LOG_CHUNK_BYTES or every LOG_FLUSH_MS instead
+ * of one per line (a write is a system call; under load one per line cost ~10 % of the api's
+ * CPU). pino flushes the buffer synchronously when the process exits, crashes included; only a
+ * SIGKILL loses the last ≤ 100 ms.
+ */
 export function createRootLogger(config: AppConfig): Logger {
   const pretty = config.nodeEnv === 'development' && process.stdout.isTTY && hasPinoPretty();
-  return pino(rootLoggerOptions(config, pretty));
+  if (pretty) return pino(rootLoggerOptions(config, pretty));
+  const destination = pino.destination({ dest: 1, sync: false, minLength: LOG_CHUNK_BYTES });
+  const logger = pino(rootLoggerOptions(config, pretty), destination);
+  setInterval(() => logger.flush(), LOG_FLUSH_MS).unref();
+  return logger;
 }
 
 function hasPinoPretty(): boolean {

@@ -21,6 +21,7 @@ import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
 import { OutboxRepository } from './outbox.repository';
 import { StatusBatchRepository } from './status-batch.repository';
+import { SendBatcher } from './send-batcher';
 import { StatusEventBatcher } from './status-event-batcher';
 import { TwilioModule } from '../twilio/twilio.module';
 
@@ -66,6 +67,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     MessageQueriesRepository,
     MessagesRepository,
     OutboxRepository,
+    SendBatcher,
     StatusBatchRepository,
     StatusEventBatcher,
   ],

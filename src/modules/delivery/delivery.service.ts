@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ContactsRepository } from './contacts.repository';
+import type { ContactSendState } from './contacts.repository';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
-import type { ContactEntity } from './entities/contact.entity';
 import { InboundRepository, type InboundMessage } from './inbound.repository';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
+import { SendBatcher } from './send-batcher';
 import { StatusEventBatcher } from './status-event-batcher';
 import { isFailure, isProgress } from './status-machine';
 
@@ -26,16 +26,23 @@ export class DeliveryService {
     private readonly outbox: OutboxRepository,
     private readonly batcher: StatusEventBatcher,
     private readonly inbound: InboundRepository,
-    private readonly contacts: ContactsRepository,
+    private readonly sendBatcher: SendBatcher,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
-  /** A new send (`pending`); `then` writes the caller's own rows in the same transaction. */
+  /**
+   * A new send (`pending`), committed when this resolves. Without `then` it is group-committed
+   * with every other request's (SendBatcher); `then` writes the caller's own rows in the same
+   * transaction (an idempotency key's answer), so that one gets a transaction of its own.
+   */
   async createPending(
     message: NewOutboundMessage,
     then?: (manager: EntityManager, id: string) => Promise<void>,
   ): Promise<string> {
-    const id = await this.outbox.createPending(message, then);
+    const id =
+      then === undefined
+        ? await this.sendBatcher.createPending(message)
+        : await this.outbox.createPending(message, then);
     this.metrics.messageReached('outbound', 'pending');
     return id;
   }
@@ -112,9 +119,9 @@ export class DeliveryService {
     return this.outbox.sidTaken(sid, exceptId);
   }
 
-  /** The contact of an E.164 number (window and opt-out), or null. */
-  findContact(phone: string): Promise<ContactEntity | null> {
-    return this.contacts.findByPhone(phone);
+  /** The window and opt-out of an E.164 number's contact, or null (batched: SendBatcher). */
+  findContact(phone: string): Promise<ContactSendState | null> {
+    return this.sendBatcher.contactState(phone);
   }
 
   private counted(status: string, result: MoveResult): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returning } from '../../database/returning';
@@ -61,6 +62,50 @@ export class OutboxRepository {
       await then?.(manager, row.id);
       return row.id;
     });
+  }
+
+  /**
+   * Many new sends in ONE statement (so one implicit transaction): each row (`pending`) with its
+   * log row. The ids are made here, so each caller knows its own without relying on the order
+   * RETURNING gives.
+   */
+  async createPendingMany(messages: readonly NewOutboundMessage[]): Promise<string[]> {
+    const ids = messages.map(() => randomUUID());
+    const json = (value: unknown): string | null =>
+      value === null || value === undefined ? null : JSON.stringify(value);
+    await this.dataSource.query(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::uuid[],
+                              $11::int[])
+                  AS u(id, "from", "to", body, content_sid, content_variables, media_urls,
+                       reference, metadata, created_by, max_attempts)
+       ), created AS (
+         INSERT INTO whatsapp_messages
+           (id, direction, "from", "to", body, content_sid, content_variables, media_urls,
+            reference, metadata, status, created_by, max_attempts)
+         SELECT id, 'outbound', "from", "to", body, content_sid, content_variables, media_urls,
+                reference, metadata, 'pending', created_by, max_attempts
+           FROM input
+         RETURNING id
+       )
+       INSERT INTO message_status_logs (message_id, status, source, applied, attempt)
+       SELECT id, 'pending', 'api', true, 0 FROM created`,
+      [
+        ids,
+        messages.map((message) => message.from),
+        messages.map((message) => message.to),
+        messages.map((message) => message.body),
+        messages.map((message) => message.contentSid),
+        messages.map((message) => json(message.contentVariables)),
+        messages.map((message) => json(message.mediaUrls)),
+        messages.map((message) => message.reference),
+        messages.map((message) => json(message.metadata)),
+        messages.map((message) => message.createdBy),
+        messages.map((message) => message.maxAttempts),
+      ],
+    );
+    return ids;
   }
 
   /**

@@ -42,8 +42,8 @@ const STAGE_COLUMNS: readonly StageColumn[] = [
  * target messages (in id order, so concurrent batches never deadlock on them), insert every
  * log row at once (the unique indexes decide duplicates, as for one event), decide each event
  * with the state machine in memory — several events for one message in `eventOrder` — then
- * one UPDATE for every message that moves (still conditional on the status it was locked in)
- * and one UPDATE for the log rows that applied. The outcomes are those of applying the same
+ * one statement that moves every message that moves (still conditional on the status it was
+ * locked in) and marks the log rows that applied. The outcomes are those of applying the same
  * events one at a time in that order (an integration property test holds it to that).
  */
 @Injectable()
@@ -107,18 +107,13 @@ export class StatusBatchRepository {
       };
     }
 
-    const stagesAfter = await this.applyChanges(manager, [...changes.values()]);
+    const appliedIds = applied.map((index) => logIds[index]).filter((id) => id !== null);
+    const stagesAfter = await this.applyChanges(manager, [...changes.values()], appliedIds);
     for (const result of results) {
       if (result.outcome === 'applied' && result.messageId !== null) {
         const stages = stagesAfter.get(result.messageId);
         if (stages) result.stages = stages;
       }
-    }
-    const appliedIds = applied.map((index) => logIds[index]).filter((id) => id !== null);
-    if (appliedIds.length > 0) {
-      await manager.query('UPDATE message_status_logs SET applied = true WHERE id = ANY($1)', [
-        appliedIds,
-      ]);
     }
     return results;
   }
@@ -193,16 +188,24 @@ export class StatusBatchRepository {
     return ids;
   }
 
-  /** One conditional UPDATE for every message that moves; its stage times after. */
+  /**
+   * One statement: a conditional UPDATE for every message that moves, and the log rows that
+   * applied marked so; the moved messages' stage times after. (An applied log row always comes
+   * with a change, so there is nothing to mark without one.)
+   */
   private async applyChanges(
     manager: EntityManager,
     changes: readonly MessageChange[],
+    appliedLogIds: readonly string[],
   ): Promise<Map<string, StageTimes>> {
     if (changes.length === 0) return new Map();
     const stage = (column: StageColumn) => changes.map((change) => change.stages[column] ?? null);
     const rows = await returning<StageTimes & { id: string }>(
       manager,
-      `UPDATE whatsapp_messages m
+      `WITH marked AS (
+         UPDATE message_status_logs SET applied = true WHERE id = ANY($13)
+       )
+       UPDATE whatsapp_messages m
           SET status = v.status,
               twilio_sid = COALESCE(m.twilio_sid, v.sid),
               error_code = CASE WHEN v.failure THEN v.error_code ELSE m.error_code END,
@@ -226,6 +229,7 @@ export class StatusBatchRepository {
         changes.map((change) => change.errorCode),
         changes.map((change) => change.errorMessage),
         ...STAGE_COLUMNS.map(stage),
+        appliedLogIds,
       ],
     );
     return new Map(rows.map(({ id, ...stages }) => [id, stages]));

@@ -1,10 +1,17 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Batcher } from '../../common/batcher';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { createBullConnection } from '../../queue/bullmq-connection';
 import { OutboundJob, QueueName, sendJobId, type SendJobData } from '../../queue/queue.constants';
+
+interface Enqueue {
+  messageId: string;
+  attempt: number;
+  delayMs: number;
+}
 
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 export const QUEUE_JOBS = 'whatsapp_queue_jobs';
@@ -20,6 +27,7 @@ export class OutboundQueue implements OnModuleDestroy {
   private readonly logger = new Logger(OutboundQueue.name);
   private readonly connection: Redis;
   readonly queue: Queue<SendJobData>;
+  private readonly adds: Batcher<Enqueue, unknown>;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.connection = createBullConnection(config.redis.url, 'producer', this.logger);
@@ -30,6 +38,14 @@ export class OutboundQueue implements OnModuleDestroy {
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
     this.queue.on('error', () => undefined); // the connection logs state changes once
+    this.adds = new Batcher({
+      write: (jobs) => this.addMany(jobs),
+      isolate: () => false,
+      maxBatch: 200,
+      maxInFlight: 2,
+      logger: this.logger,
+      noun: 'jobs',
+    });
   }
 
   private countsCache: { value: Record<string, number>; at: number } | undefined;
@@ -51,19 +67,16 @@ export class OutboundQueue implements OnModuleDestroy {
 
   /**
    * Adds the job for `attempt` (`<id>-<attempt>`). False when Redis did not take it in time: the
-   * row is committed, and the sweeper queues it once Redis answers again.
+   * row is committed, and the sweeper queues it once Redis answers again. Jobs asked for at the
+   * same moment go to Redis together (one `addBulk`, one round trip).
    */
   async enqueue(messageId: string, attempt: number, delayMs = 0): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), this.config.sending.enqueueTimeoutMs);
     });
-    const add = this.queue
-      .add(
-        OutboundJob.Send,
-        { messageId },
-        { jobId: sendJobId(messageId, attempt), delay: Math.max(0, delayMs) },
-      )
+    const add = this.adds
+      .submit({ messageId, attempt, delayMs })
       .then(() => true)
       .catch((error: unknown) => {
         this.logger.warn(
@@ -77,6 +90,16 @@ export class OutboundQueue implements OnModuleDestroy {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  private addMany(jobs: readonly Enqueue[]): Promise<unknown[]> {
+    return this.queue.addBulk(
+      jobs.map(({ messageId, attempt, delayMs }) => ({
+        name: OutboundJob.Send,
+        data: { messageId },
+        opts: { jobId: sendJobId(messageId, attempt), delay: Math.max(0, delayMs) },
+      })),
+    );
   }
 
   /** Whether the job for this attempt is still waiting, delayed or running. */
