@@ -97,7 +97,7 @@ export function isDataException(exception: unknown): boolean {
 }
 
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
-function isDatabaseUnavailable(error: unknown): boolean {
+export function isDatabaseUnavailable(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, message, driverError, cause } = current as {

@@ -16,6 +16,7 @@ import {
   STUCK,
 } from './delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
+import { InboundBatcher } from './inbound-batcher';
 import { InboundRepository } from './inbound.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
@@ -63,6 +64,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     DeliveryMetricsService,
     DeliveryQueriesService,
     DeliveryService,
+    InboundBatcher,
     InboundRepository,
     MessageQueriesRepository,
     MessagesRepository,

@@ -3,7 +3,8 @@ import type { EntityManager } from 'typeorm';
 import type { ContactSendState } from './contacts.repository';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
-import { InboundRepository, type InboundMessage } from './inbound.repository';
+import { InboundBatcher } from './inbound-batcher';
+import type { InboundMessage, InboundOutcome } from './inbound.repository';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
 import { SendBatcher } from './send-batcher';
@@ -25,7 +26,7 @@ export class DeliveryService {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly batcher: StatusEventBatcher,
-    private readonly inbound: InboundRepository,
+    private readonly inbound: InboundBatcher,
     private readonly sendBatcher: SendBatcher,
     private readonly metrics: DeliveryMetricsService,
   ) {}
@@ -98,13 +99,14 @@ export class DeliveryService {
     return results;
   }
 
-  /** Inbound messages, each stored once per MessageSid with its contact's window and opt-out. */
-  async recordInbound(messages: readonly InboundMessage[]): Promise<('stored' | 'duplicate')[]> {
-    const outcomes: ('stored' | 'duplicate')[] = [];
-    for (const message of messages) {
-      const outcome = await this.inbound.record(message);
+  /**
+   * Inbound messages, each stored once per MessageSid with its contact's window and opt-out;
+   * group-committed with every other caller's (InboundBatcher), each outcome after its commit.
+   */
+  async recordInbound(messages: readonly InboundMessage[]): Promise<InboundOutcome[]> {
+    const outcomes = await Promise.all(messages.map((message) => this.inbound.record(message)));
+    for (const outcome of outcomes) {
       if (outcome === 'stored') this.metrics.messageReached('inbound', 'received');
-      outcomes.push(outcome);
     }
     return outcomes;
   }

@@ -51,4 +51,13 @@ export class MessagingException extends AppException {
       'Only a failed message whose last error is retryable can be retried.',
     );
   }
+
+  static notStored(): MessagingException {
+    return new MessagingException(
+      ErrorCode.ServiceUnavailable,
+      'The message could not be stored now; nothing was sent. Retry later.',
+      undefined,
+      { 'retry-after': '5' },
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { isDatabaseUnavailable } from '../../common/errors/error-response';
 import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -67,6 +68,8 @@ export class MessagingService {
     } catch (error) {
       if (idempotencyKey !== undefined)
         await this.idempotency.release(principal.userId, idempotencyKey);
+      // Nothing was stored: an unreachable database is a 503 the client retries, not a fault.
+      if (isDatabaseUnavailable(error)) throw MessagingException.notStored();
       throw error;
     }
     const queued = await this.queue.enqueue(id, 1);

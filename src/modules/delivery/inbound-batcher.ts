@@ -1,0 +1,33 @@
+import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Batcher, mayBelongToOneItem } from '../../common/batcher';
+import { InboundRepository, type InboundMessage, type InboundOutcome } from './inbound.repository';
+
+/**
+ * Group commit for inbound messages (common/batcher.ts): every webhook's message waits for the
+ * transaction that stores it with the others that arrived at the same moment, and is answered
+ * only after that commit. A batch that fails fails exactly its requests; a message the database
+ * refuses is retried alone so only its request fails.
+ */
+@Injectable()
+export class InboundBatcher implements OnModuleDestroy {
+  private readonly batcher: Batcher<{ message: InboundMessage; at: Date }, InboundOutcome>;
+
+  constructor(inbound: InboundRepository) {
+    this.batcher = new Batcher({
+      write: (items) => inbound.recordMany(items),
+      isolate: mayBelongToOneItem,
+      maxBatch: 200,
+      maxInFlight: 2,
+      logger: new Logger(InboundBatcher.name),
+      noun: 'inbound messages',
+    });
+  }
+
+  record(message: InboundMessage): Promise<InboundOutcome> {
+    return this.batcher.submit({ message, at: new Date() });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.batcher.drain();
+  }
+}
