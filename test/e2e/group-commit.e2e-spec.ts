@@ -81,7 +81,9 @@ describe('group commit through HTTP', () => {
       );
       rows.push(row);
     }
-    const repository = stack.app.get<StatusBatchRepository, Record<string, unknown>>(StatusBatchRepository);
+    const repository = stack.app.get<StatusBatchRepository, Record<string, unknown>>(
+      StatusBatchRepository,
+    );
     const seam = failOneBatch<{ twilioSid?: string }>(
       repository,
       'record',
