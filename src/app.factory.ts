@@ -2,16 +2,17 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
+import { initErrorTracking } from './common/error-tracking/error-tracking';
 import { createValidationPipe } from './common/errors/validation.pipe';
 import helmet from '@fastify/helmet';
 import { registerHttpHooks, registerSecurityHooks } from './common/http/http-hooks';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { JSON_BODY_LIMIT_BYTES, registerInputLimits } from './common/http/input-limits';
 import { requestIdFor } from './common/http/request-id';
+import { NestPinoLogger } from './common/logging/nest-logger';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsService } from './modules/metrics/http-metrics.service';
 
@@ -20,6 +21,7 @@ export async function createApp(
   config: AppConfig,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
+  await initErrorTracking(config, logger);
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     // One line per request comes from http-hooks.ts, not Fastify's two.
@@ -36,12 +38,12 @@ export async function createApp(
     return503OnClosing: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config, logger),
+    AppModule.forRoot(config),
     adapter,
     // Body parsers are ours (input-limits.ts): bounded before they parse.
     { bufferLogs: true, bodyParser: false, abortOnError: false },
   );
-  app.useLogger(app.get(NestPinoLogger));
+  app.useLogger(new NestPinoLogger(logger));
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(createValidationPipe());
   const fastify = app.getHttpAdapter().getInstance();

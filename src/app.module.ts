@@ -1,6 +1,4 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import type { Logger } from 'pino';
 import type { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/app-config.module';
 import { DatabaseModule } from './database/database.module';
@@ -21,16 +19,13 @@ export class AppModule {
    * processors and background jobs (WorkerModule), `all` both. Every role serves health and
    * /metrics on PORT. This is the one place that looks at ROLE to decide what is loaded.
    */
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
     const api = config.role !== 'worker';
     const worker = config.role !== 'api';
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
-        // The Fastify logger is the one pino instance; nestjs-pino reuses it (and its request
-        // child loggers) for Nest's own Logger.
-        LoggerModule.forRoot({ pinoHttp: { logger }, useExisting: true }),
         DatabaseModule,
         RedisModule,
         MetricsModule.forRoot(),

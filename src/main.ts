@@ -3,6 +3,7 @@ import { createApp } from './app.factory';
 import { prepareDevelopment } from './bootstrap/development';
 import { installGracefulShutdown } from './bootstrap/graceful-shutdown';
 import { startSimulatorIfNeeded } from './bootstrap/simulator-bootstrap';
+import { closeErrorTracking, reportError } from './common/error-tracking/error-tracking';
 import { createRootLogger } from './common/logging/root-logger';
 import type { AppConfig } from './config/app-config';
 import { configWarnings } from './config/config-warnings';
@@ -36,7 +37,9 @@ async function main(): Promise<void> {
       logger.fatal(error.message);
     } else {
       logger.fatal({ err: error }, 'Failed to start');
+      reportError(error);
     }
+    await closeErrorTracking(2_000);
     logger.flush();
     process.exit(1);
   }

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { closeErrorTracking } from '../common/error-tracking/error-tracking';
 
 /**
  * SIGTERM/SIGINT: stop taking requests, let in-flight requests and jobs finish, close Postgres
@@ -27,6 +28,7 @@ export function installGracefulShutdown(
     const close = async (): Promise<void> => {
       await app.close();
       await afterApp?.();
+      await closeErrorTracking(2_000);
     };
     close().then(
       () => {

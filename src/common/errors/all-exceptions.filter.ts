@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { reportError } from '../error-tracking/error-tracking';
 import { mapError } from './error-response';
 
 /**
@@ -21,6 +22,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const errorId = randomUUID();
       body.errorId = errorId;
       this.logger.error({ err: exception, errorId, requestId: request.id }, 'Unhandled error');
+      reportError(exception, { requestId: String(request.id), errorId });
     }
     if (reply.sent) return;
     // A route may have set another content type (the webhooks' text/xml) before it threw.

@@ -22,7 +22,7 @@ const MAX_QUERY_CHARS = 500;
 type ErrorLike = Error & Record<string, unknown>;
 
 /**
- * The root logger's `err` serializer (nestjs-pino, Fastify's request loggers and every child
+ * The root logger's `err` serializer (Nest's Logger, Fastify's request loggers and every child
  * use it): pino's standard shape without anything in DROPPED_ERROR_KEYS, with phone-number-like
  * runs masked in messages and stacks.
  */

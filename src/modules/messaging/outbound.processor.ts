@@ -1,6 +1,7 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
+import { reportError } from '../../common/error-tracking/error-tracking';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboundJob, QueueName, type SendJobData } from '../../queue/queue.constants';
@@ -63,6 +64,12 @@ export class OutboundProcessor
         return;
       }
     }
+  }
+
+  /** Dispatch settles Twilio's failures itself: a job that fails hit something unexpected. */
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<SendJobData> | undefined, error: Error): void {
+    reportError(error, { messageId: job?.data.messageId, jobId: job?.id });
   }
 
   @OnWorkerEvent('error')
