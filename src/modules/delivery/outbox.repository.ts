@@ -113,13 +113,12 @@ export class OutboxRepository {
    * when another worker holds it or it moved on: the job then does nothing.
    */
   async claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
-    return this.dataSource.transaction(async (manager) => {
-      // A takeover's dead holder may have reached Twilio: its start becomes the uncertain mark.
-      // The new holder's own clock starts now, so nobody takes the row over again before it is
-      // stale in turn.
-      const rows = await returning<ClaimedMessage>(
-        manager,
-        `UPDATE whatsapp_messages m
+    // A takeover's dead holder may have reached Twilio: its start becomes the uncertain mark.
+    // The new holder's own clock starts now, so nobody takes the row over again before it is
+    // stale in turn. One statement, so one implicit transaction with its log row.
+    const rows = await this.dataSource.query<ClaimedMessage[]>(
+      `WITH claimed AS (
+         UPDATE whatsapp_messages m
             SET status = $3, attempts = m.attempts + 1, updated_at = now(),
                 dispatch_started_at = now(), next_attempt_at = NULL,
                 uncertain_since = CASE WHEN m.status = 'dispatching'
@@ -131,18 +130,16 @@ export class OutboxRepository {
           RETURNING m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
                     m.content_variables AS "contentVariables", m.media_urls AS "mediaUrls",
                     m.attempts, m.max_attempts AS "maxAttempts",
-                    m.uncertain_since AS "uncertainSince"`,
-        [id, staleMs, outboxMoveTo('claim'), outboxMoveFrom('claim')],
-      );
-      const row = rows.at(0);
-      if (!row) return null;
-      await this.log(manager, id, row.attempts, {
-        status: 'dispatching',
-        source: 'worker',
-        applied: true,
-      });
-      return row;
-    });
+                    m.uncertain_since AS "uncertainSince"
+       ), logged AS (
+         INSERT INTO message_status_logs (message_id, status, source, applied, attempt)
+         SELECT id, $3, 'worker', true, attempts FROM claimed
+         ON CONFLICT DO NOTHING
+       )
+       SELECT * FROM claimed`,
+      [id, staleMs, outboxMoveTo('claim'), outboxMoveFrom('claim')],
+    );
+    return rows.at(0) ?? null;
   }
 
   /**
@@ -152,24 +149,35 @@ export class OutboxRepository {
    * resend it.
    */
   async recordAccepted(id: string, attempt: number, answer: TwilioAnswer): Promise<MoveResult> {
-    return this.dataSource.transaction(async (manager) => {
-      const failure = isFailure(answer.status);
-      // Only the current holder moves the row; a stale one (taken over meanwhile) still leaves
-      // the SID, so the new holder's look-up adopts this message instead of creating another.
-      const holds = `old.held = $${failure ? 7 : 5}`;
-      const applies = `(old.previous = ANY($3) AND ${holds})`;
-      const stages = stagesProvedBy(answer.status).map(
-        (column) =>
-          `${column} = CASE WHEN ${applies} THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
-      );
-      const errors = failure
-        ? `error_code = CASE WHEN ${applies} THEN $5 ELSE m.error_code END,
-           error_message = CASE WHEN ${applies} THEN $6 ELSE m.error_message END`
-        : `error_code = CASE WHEN ${applies} THEN NULL ELSE m.error_code END,
-           error_message = CASE WHEN ${applies} THEN NULL ELSE m.error_message END`;
-      const rows = await returning<StageTimes & { applied: boolean }>(
-        manager,
-        `UPDATE whatsapp_messages m
+    const failure = isFailure(answer.status);
+    const parameters = [
+      id,
+      answer.sid,
+      allowedPredecessors(answer.status),
+      answer.status,
+      ...(failure ? [answer.errorCode, answer.errorMessage] : []),
+      attempt,
+      answer.errorCode,
+      answer.errorMessage,
+    ];
+    const n = parameters.length;
+    // Only the current holder moves the row; a stale one (taken over meanwhile) still leaves
+    // the SID, so the new holder's look-up adopts this message instead of creating another.
+    const holds = `old.held = $${n - 2}`;
+    const applies = `(old.previous = ANY($3) AND ${holds})`;
+    const stages = stagesProvedBy(answer.status).map(
+      (column) =>
+        `${column} = CASE WHEN ${applies} THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
+    );
+    const errors = failure
+      ? `error_code = CASE WHEN ${applies} THEN $5 ELSE m.error_code END,
+         error_message = CASE WHEN ${applies} THEN $6 ELSE m.error_message END`
+      : `error_code = CASE WHEN ${applies} THEN NULL ELSE m.error_code END,
+         error_message = CASE WHEN ${applies} THEN NULL ELSE m.error_message END`;
+    // One statement (so one implicit transaction): the move and the worker's log row.
+    const rows = await this.dataSource.query<(StageTimes & { applied: boolean })[]>(
+      `WITH moved AS (
+         UPDATE whatsapp_messages m
             SET twilio_sid = COALESCE(m.twilio_sid, $2),
                 status = CASE WHEN ${applies} THEN $4 ELSE m.status END,
                 ${errors},
@@ -181,29 +189,21 @@ export class OutboxRepository {
            FROM (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
                   WHERE id = $1 FOR UPDATE) old
           WHERE m.id = old.id
-          RETURNING ${applies} AS applied, ${STAGES_RETURNED}`,
-        [
-          id,
-          answer.sid,
-          allowedPredecessors(answer.status),
-          answer.status,
-          ...(failure ? [answer.errorCode, answer.errorMessage] : []),
-          attempt,
-        ],
-      );
-      const row = rows.at(0);
-      if (!row) return { applied: false };
-      const { applied, ...stageTimes } = row;
-      await this.log(manager, id, attempt, {
-        status: answer.status,
-        source: 'worker',
-        applied,
-        twilioSid: answer.sid,
-        errorCode: answer.errorCode,
-        errorMessage: answer.errorMessage,
-      });
-      return applied ? { applied, stages: stageTimes } : { applied };
-    });
+          RETURNING m.id, ${applies} AS applied, ${STAGES_RETURNED}
+       ), logged AS (
+         INSERT INTO message_status_logs
+           (message_id, twilio_sid, status, error_code, error_message, source, applied, attempt)
+         SELECT id, $2, $4, $${n - 1}::int, $${n}::text, 'worker', applied, $${n - 2}::int
+           FROM moved
+         ON CONFLICT DO NOTHING
+       )
+       SELECT applied, "acceptedAt", "sentAt", "deliveredAt", "readAt" FROM moved`,
+      parameters,
+    );
+    const row = rows.at(0);
+    if (!row) return { applied: false };
+    const { applied, ...stageTimes } = row;
+    return applied ? { applied, stages: stageTimes } : { applied };
   }
 
   /**
