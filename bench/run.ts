@@ -27,7 +27,11 @@ const LOGS = join(RESULTS, 'logs');
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
-const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 2_000);
+const E2E_MESSAGES = Number(process.env.BENCH_E2E_MESSAGES ?? 20_000);
+/** The MPS scenario's cap (TWILIO_MPS) and messages (10 s worth). */
+const MPS = Number(process.env.BENCH_MPS ?? 80);
+/** scaleOut: sends through 2 api + 2 worker processes. */
+const SCALE_MESSAGES = Number(process.env.BENCH_SCALE_MESSAGES ?? 5_000);
 // Enough distinct messages that the callbacks never wrap around (wrapping would test the replay
 // guard instead); raise it if the result says `wrapped`.
 const STATUS_MESSAGES = Number(
@@ -110,7 +114,13 @@ async function load(
   return { ...summarize(result), cpuPercent: cpu };
 }
 
-function appEnv(role: 'api' | 'worker' | 'all', port: number, simPort: number, prefix: string) {
+function appEnv(
+  role: 'api' | 'worker' | 'all',
+  port: number,
+  simPort: number,
+  prefix: string,
+  extra: Record<string, string>,
+) {
   return {
     NODE_ENV: 'production',
     ROLE: role,
@@ -135,6 +145,7 @@ function appEnv(role: 'api' | 'worker' | 'all', port: number, simPort: number, p
     SEND_RATE_LIMIT: '1000000',
     READ_RATE_LIMIT: '1000000',
     TWILIO_MPS: '0',
+    ...extra,
   };
 }
 
@@ -144,6 +155,7 @@ async function startApp(
   port: number,
   simPort: number,
   prefix: string,
+  extra: Record<string, string> = {},
 ): Promise<BenchProcess> {
   // BENCH_CPU_PROF=1: a V8 CPU profile of every app process, next to its log.
   const profile =
@@ -153,7 +165,7 @@ async function startApp(
   const app = startProcess(
     name,
     join(DIST, 'src', 'main.js'),
-    appEnv(role, port, simPort, prefix),
+    appEnv(role, port, simPort, prefix, extra),
     join(LOGS, `${stamp}-${name}.log`),
     profile,
   );
@@ -212,17 +224,21 @@ interface SignedCallback {
 }
 
 /** N outbound messages in `accepted` with SIDs, and one signed `delivered` callback for each. */
-async function seedStatusCallbacks(db: Client, count: number): Promise<SignedCallback[]> {
+async function seedStatusCallbacks(
+  db: Client,
+  count: number,
+  reference = 'bench-status',
+): Promise<SignedCallback[]> {
   const { rows } = await db.query<{ id: string; twilio_sid: string; to: string }>(
     `INSERT INTO whatsapp_messages
        (direction, twilio_sid, "from", "to", content_sid, status, attempts, max_attempts,
         reference, accepted_at, created_at, updated_at)
-     SELECT 'outbound', 'SM' || md5('bench-status-' || g), $2,
-            'whatsapp:+1415' || lpad(g::text, 7, '0'), $3, 'accepted', 1, 8, 'bench-status',
+     SELECT 'outbound', 'SM' || md5($4 || '-' || g), $2,
+            'whatsapp:+1415' || lpad(g::text, 7, '0'), $3, 'accepted', 1, 8, $4,
             now(), now(), now()
        FROM generate_series(1, $1::int) AS g
      RETURNING id, twilio_sid, "to"`,
-    [count, FROM, CONTENT_SID],
+    [count, FROM, CONTENT_SID, reference],
   );
   await db.query('ANALYZE whatsapp_messages');
   return rows.map((row) => {
@@ -281,13 +297,15 @@ async function endToEnd(
   apiPort: number,
   token: string,
   firstIndex: number,
+  count = E2E_MESSAGES,
+  reference = 'bench-e2e',
 ): Promise<Record<string, unknown>> {
   const t0 = Date.now();
   let next = 0;
   const posted = await autocannon({
     url: `http://127.0.0.1:${apiPort}`,
     connections: CONNECTIONS,
-    amount: E2E_MESSAGES,
+    amount: count,
     requests: [
       {
         method: 'POST',
@@ -295,21 +313,22 @@ async function endToEnd(
         setupRequest: (request) => ({
           ...request,
           headers: sendHeaders(token),
-          body: sendBody(firstIndex + next++, 'bench-e2e'),
+          body: sendBody(firstIndex + next++, reference),
         }),
       },
     ],
   });
   const postedAt = Date.now();
   const accepted = posted['2xx'];
-  const deadline = postedAt + Math.max(120_000, E2E_MESSAGES * 100);
+  const deadline = postedAt + Math.max(120_000, count * 100);
   let done = 0;
   let failed = 0;
   while (Date.now() < deadline) {
     const { rows } = await db.query<{ done: string; failed: string }>(
       `SELECT count(*) FILTER (WHERE status IN ('delivered', 'read')) AS done,
               count(*) FILTER (WHERE status IN ('failed', 'undelivered', 'canceled')) AS failed
-         FROM whatsapp_messages WHERE reference = 'bench-e2e'`,
+         FROM whatsapp_messages WHERE reference = $1`,
+      [reference],
     );
     done = Number(rows[0].done);
     failed = Number(rows[0].failed);
@@ -328,6 +347,46 @@ async function endToEnd(
     drainSeconds: round((end - postedAt) / 1000, 2),
     ...(finished ? {} : { timedOut: true }),
   };
+}
+
+async function resetSimulator(simPort: number): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${simPort}/__sim/reset`, { method: 'POST' });
+  if (response.status !== 204) throw new Error(`simulator reset → ${response.status}`);
+}
+
+interface SimulatorTruth {
+  messages: { mid: string | null; createdAt: string; status: string }[];
+  /** How many messages the simulator created per `mid`: 1 each when nothing was sent twice. */
+  creates: Record<string, number>;
+}
+
+async function simulatorTruth(simPort: number): Promise<SimulatorTruth> {
+  const response = await fetch(`http://127.0.0.1:${simPort}/__sim/messages`);
+  return (await response.json()) as SimulatorTruth;
+}
+
+/**
+ * The most creates in one second: in the limiter's own windows (BullMQ's limiter opens a
+ * window at the first job after the previous one ended) and in any sliding second.
+ */
+export function sendWindows(times: readonly number[]): {
+  busiestLimiterWindow: number;
+  busiestSlidingSecond: number;
+} {
+  const sorted = [...times].sort((a, b) => a - b);
+  let busiestLimiterWindow = 0;
+  let windowStart = Number.NEGATIVE_INFINITY;
+  let inWindow = 0;
+  let busiestSlidingSecond = 0;
+  let from = 0;
+  for (const [to, time] of sorted.entries()) {
+    if (time >= windowStart + 1000) [windowStart, inWindow] = [time, 0];
+    inWindow += 1;
+    busiestLimiterWindow = Math.max(busiestLimiterWindow, inWindow);
+    while (sorted[from] <= time - 1000) from += 1;
+    busiestSlidingSecond = Math.max(busiestSlidingSecond, to - from + 1);
+  }
+  return { busiestLimiterWindow, busiestSlidingSecond };
 }
 
 function round(value: number, digits: number): number {
@@ -387,6 +446,43 @@ function table(scenarios: Scenarios): string {
     rows.push([
       `endToEnd (${fmt(e2e.messages)} msgs, drain ${e2e.drainSeconds} s)`,
       `${fmt(e2e.messagesPerSec)} msg/s`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  const mps = scenarios.mps as
+    { twilioMps: number; busiestLimiterWindow: number; busiestSlidingSecond: number } | undefined;
+  if (mps?.busiestLimiterWindow !== undefined) {
+    rows.push([
+      `mps (TWILIO_MPS=${mps.twilioMps}): busiest limiter window / sliding second`,
+      `${mps.busiestLimiterWindow} / ${mps.busiestSlidingSecond}`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  const scale = scenarios.scaleOut as
+    | {
+        statusCallbacks?: Partial<LoadResult & { ratioToBaseline: number }>;
+        endToEnd?: { messages?: number; messagesPerSec?: number };
+        truth?: { createdTwiceOrMore: number; notFinal: number };
+      }
+    | undefined;
+  if (scale?.statusCallbacks) {
+    const cb = scale.statusCallbacks;
+    rows.push([
+      'scaleOut statusCallbacks (2 api)',
+      fmt(cb.rps),
+      fmt(cb.p50Ms),
+      fmt(cb.p99Ms),
+      fmt(cb.ratioToBaseline),
+    ]);
+  }
+  if (scale?.endToEnd?.messagesPerSec !== undefined) {
+    rows.push([
+      `scaleOut endToEnd (${fmt(scale.endToEnd.messages)} msgs; sent twice ${scale.truth?.createdTwiceOrMore}, not final ${scale.truth?.notFinal})`,
+      `${fmt(scale.endToEnd.messagesPerSec)} msg/s`,
       '',
       '',
       '',
@@ -567,14 +663,127 @@ async function main(): Promise<void> {
       };
       await Promise.all([stopAndRecord(api), stopAndRecord(worker)]);
     }
+    let firstIndex = nextSend + E2E_MESSAGES + 1;
+
+    if (wanted('mps')) {
+      log(`mps: ${(MPS * 10).toLocaleString('en-US')} sends with TWILIO_MPS=${MPS}`);
+      await resetSimulator(simPort);
+      const prefix = `${redisPrefix}m`;
+      const capped = { TWILIO_MPS: String(MPS) };
+      api = await startApp('api-mps', 'api', apiPort, simPort, prefix, capped);
+      const worker = await startApp('worker-mps', 'worker', workerPort, simPort, prefix, capped);
+      const run = await endToEnd(db, apiPort, token, firstIndex, MPS * 10, 'bench-mps');
+      firstIndex += MPS * 10;
+      const truth = await simulatorTruth(simPort);
+      const times = truth.messages.map((message) => Date.parse(message.createdAt));
+      const { busiestSlidingSecond, busiestLimiterWindow } = sendWindows(times);
+      scenarios.mps = {
+        twilioMps: MPS,
+        ...run,
+        created: times.length,
+        busiestLimiterWindow,
+        busiestSlidingSecond,
+        overCap: busiestLimiterWindow > MPS,
+      };
+      await Promise.all([stopAndRecord(api), stopAndRecord(worker)]);
+    }
+
+    if (wanted('scaleOut')) {
+      log('scaleOut: 2 api + 2 worker processes behind one round-robin port');
+      await resetSimulator(simPort);
+      const prefix = `${redisPrefix}s`;
+      const [api1Port, api2Port, worker2Port] = await Promise.all([
+        freePort(),
+        freePort(),
+        freePort(),
+      ]);
+      const apis = await Promise.all([
+        startApp('api-1', 'api', api1Port, simPort, prefix),
+        startApp('api-2', 'api', api2Port, simPort, prefix),
+      ]);
+      const workers = await Promise.all([
+        startApp('worker-1', 'worker', workerPort, simPort, prefix),
+        startApp('worker-2', 'worker', worker2Port, simPort, prefix),
+      ]);
+      // On the port the simulator delivers callbacks to, as a Service in front of two pods.
+      const balancer = startProcess(
+        'balancer',
+        join(DIST, 'bench', 'balancer.js'),
+        { PORT: String(apiPort), BALANCER_TARGETS: `${api1Port},${api2Port}` },
+        join(LOGS, `${stamp}-balancer.log`),
+      );
+      await balancer.waitFor(/balancer listening/);
+      const scaleCallbacks = await seedStatusCallbacks(db, STATUS_MESSAGES, 'bench-status-scale');
+      let nextScaleCallback = 0;
+      const status = await load(
+        {
+          url: `http://127.0.0.1:${apiPort}`,
+          requests: [
+            {
+              method: 'POST',
+              setupRequest: (request) => ({
+                ...request,
+                ...scaleCallbacks[nextScaleCallback++ % scaleCallbacks.length],
+              }),
+            },
+          ],
+        },
+        { 'api-1': apis[0], 'api-2': apis[1], balancer },
+      );
+      const appliedScale = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM whatsapp_messages
+          WHERE reference = 'bench-status-scale' AND status = 'delivered'`,
+      );
+      const e2e = await withCpu(
+        {
+          'api-1': apis[0].child.pid ?? 0,
+          'api-2': apis[1].child.pid ?? 0,
+          'worker-1': workers[0].child.pid ?? 0,
+          'worker-2': workers[1].child.pid ?? 0,
+          balancer: balancer.child.pid ?? 0,
+          simulator: simulator.child.pid ?? 0,
+          generator: 'self',
+        },
+        () => endToEnd(db, apiPort, token, firstIndex, SCALE_MESSAGES, 'bench-scale'),
+      );
+      const truth = await simulatorTruth(simPort);
+      const counts = Object.values(truth.creates);
+      const notFinal = await db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM whatsapp_messages
+          WHERE reference = 'bench-scale' AND status NOT IN ('delivered', 'read')`,
+      );
+      scenarios.scaleOut = {
+        layout:
+          "2 api + 2 worker processes; a round-robin TCP balancer process in front of the api processes (the generator and the simulator's callbacks go through it)",
+        statusCallbacks: {
+          rps: status.rps,
+          p50Ms: status.p50Ms,
+          p99Ms: status.p99Ms,
+          ratioToBaseline: ratio(status.rps),
+          non2xx: status.non2xx,
+          errors: status.errors,
+          requests: status.requests,
+          applied: Number(appliedScale.rows[0].n),
+          cpuPercent: status.cpuPercent,
+        },
+        endToEnd: { ...e2e.result, cpuPercent: e2e.cpu },
+        truth: {
+          mids: counts.length,
+          createdOnce: counts.filter((n) => n === 1).length,
+          createdTwiceOrMore: counts.filter((n) => n > 1).length,
+          notFinal: Number(notFinal.rows[0].n),
+        },
+      };
+      await Promise.all([
+        ...apis.map((app) => stopAndRecord(app)),
+        ...workers.map((app) => stopAndRecord(app)),
+        stopAndRecord(balancer),
+      ]);
+    }
+
     await stopAndRecord(simulator);
     peakRss.generator = Math.round(vmHwmMb('self'));
     scenarios.memory = { peakRssMb: peakRss };
-    scenarios.scaleOut = {
-      skipped:
-        'this machine has 2 cores shared by the load generator, the app, PostgreSQL and Redis: ' +
-        'a second api replica would only split the same cores',
-    };
   } finally {
     await db.end();
     await cleanup();
