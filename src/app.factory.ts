@@ -7,11 +7,11 @@ import { AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { initErrorTracking } from './common/error-tracking/error-tracking';
 import { createValidationPipe } from './common/errors/validation.pipe';
-import helmet from '@fastify/helmet';
 import { registerHttpHooks, registerSecurityHooks } from './common/http/http-hooks';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { JSON_BODY_LIMIT_BYTES, registerInputLimits } from './common/http/input-limits';
 import { requestIdFor } from './common/http/request-id';
+import { registerSecurityHeaders } from './common/http/security-headers';
 import { NestPinoLogger } from './common/logging/nest-logger';
 import type { AppConfig } from './config/app-config';
 import { HttpMetricsService } from './modules/metrics/http-metrics.service';
@@ -52,7 +52,7 @@ export async function createApp(
   // Before app.init(), which registers the routes: limits are set per route as it is added.
   registerInputLimits(fastify);
   // HSTS and the usual security headers on every answer.
-  await app.register(helmet, { hsts: { maxAge: 31_536_000, includeSubDomains: true } });
+  registerSecurityHeaders(fastify, { hsts: { maxAge: 31_536_000, includeSubDomains: true } });
   if (config.docsEnabled && config.role !== 'worker') {
     const document = SwaggerModule.createDocument(
       app,
