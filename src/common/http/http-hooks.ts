@@ -3,6 +3,7 @@ import { AppException } from '../errors/app.exception';
 import { ErrorCode } from '../errors/error-code';
 import { refuse } from './input-limits';
 import { REQUEST_ID_HEADER } from './request-id';
+import { requestLogFields } from './request-log';
 
 /** What the hooks need from the metrics module's HttpMetricsService (common imports no module). */
 export interface RequestObserver {
@@ -11,7 +12,8 @@ export interface RequestObserver {
 
 /**
  * Fastify-level hooks, so that every answer — 404s and body-parser errors included — returns
- * its request id, is timed by route pattern and gets exactly one log line.
+ * its request id, is timed by route pattern and gets exactly one log line (with what its
+ * handler added: request-log.ts).
  */
 export function registerHttpHooks(fastify: FastifyInstance, metrics: RequestObserver): void {
   let draining = false;
@@ -39,6 +41,7 @@ export function registerHttpHooks(fastify: FastifyInstance, metrics: RequestObse
         route: route ?? null,
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        ...requestLogFields(request),
       },
       'request completed',
     );

@@ -1,5 +1,6 @@
 import { Body, Controller, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { addRequestLogFields } from '../../common/http/request-log';
 import { UuidParamPipe } from '../../common/http/uuid-param.pipe';
 import type { Principal } from '../auth/auth.types';
 import { CurrentUser } from '../auth/current-user.decorator';
@@ -23,6 +24,7 @@ export class MessagingController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<SendAccepted> {
     const result = await this.messaging.send(principal, body, idempotencyKey);
+    if (result.logFields) addRequestLogFields(reply.request, result.logFields);
     void reply.status(result.status);
     return result.body;
   }

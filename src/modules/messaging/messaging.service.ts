@@ -21,6 +21,8 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export interface SendResult {
   status: number;
   body: SendAccepted;
+  /** For the request's log line: the message, the masked number, whether the job was queued. */
+  logFields?: Record<string, unknown>;
 }
 
 @Injectable()
@@ -73,8 +75,11 @@ export class MessagingService {
       throw error;
     }
     const queued = await this.queue.enqueue(id, 1);
-    this.logger.log({ messageId: id, to: maskPhone(dto.to), queued }, 'Message accepted');
-    return { status: 202, body: accepted(id) };
+    return {
+      status: 202,
+      body: accepted(id),
+      logFields: { messageId: id, to: maskPhone(dto.to), queued },
+    };
   }
 
   private async createPending(

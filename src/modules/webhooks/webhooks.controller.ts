@@ -6,10 +6,13 @@ import {
   HttpCode,
   Post,
   Query,
+  Req,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { Public } from '../../common/http/public.decorator';
+import { addRequestLogFields } from '../../common/http/request-log';
 import type { FormFields } from './inbound-fields';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { EMPTY_TWIML } from './twiml';
@@ -27,10 +30,11 @@ export class WebhooksController {
   @HttpCode(200)
   @Header('content-type', 'text/xml; charset=utf-8')
   async inbound(
+    @Req() request: FastifyRequest,
     @Body() body: FormFields,
     @Headers('i-twilio-idempotency-token') token?: string,
   ): Promise<string> {
-    await this.webhooks.inboundMessage(body ?? {}, token ?? null);
+    addRequestLogFields(request, await this.webhooks.inboundMessage(body ?? {}, token ?? null));
     return EMPTY_TWIML;
   }
 
@@ -38,15 +42,17 @@ export class WebhooksController {
   @HttpCode(200)
   @Header('content-type', 'text/xml; charset=utf-8')
   async status(
+    @Req() request: FastifyRequest,
     @Body() body: FormFields,
     @Query('mid') mid?: string,
     @Headers('i-twilio-idempotency-token') token?: string,
   ): Promise<string> {
-    await this.webhooks.statusCallback(
+    const fields = await this.webhooks.statusCallback(
       body ?? {},
       typeof mid === 'string' ? mid : undefined,
       token ?? null,
     );
+    addRequestLogFields(request, fields);
     return EMPTY_TWIML;
   }
 }

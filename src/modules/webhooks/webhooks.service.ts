@@ -8,6 +8,9 @@ import { DeliveryService } from '../delivery/delivery.service';
 import { field, parseInbound, type FormFields } from './inbound-fields';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
+/** What a webhook did, for its request's log line (no full phone numbers). */
+export type WebhookLogFields = Record<string, unknown>;
+
 /**
  * Persist, then answer (docs/architecture.md §4.2): a failure to persist is a 503, so Twilio
  * retries.
@@ -25,7 +28,7 @@ export class WebhooksService {
     fields: FormFields,
     mid: string | undefined,
     token: string | null,
-  ): Promise<void> {
+  ): Promise<WebhookLogFields> {
     const sid = field(fields, 'MessageSid') ?? field(fields, 'SmsSid');
     const status = field(fields, 'MessageStatus') ?? field(fields, 'SmsStatus');
     if (!sid || !status) {
@@ -52,13 +55,10 @@ export class WebhooksService {
     const label =
       result.outcome === 'duplicate' ? 'duplicate' : result.outcome === 'orphan' ? 'orphan' : 'ok';
     this.metrics.count('status', label);
-    this.logger.log(
-      { messageId: result.messageId, sid, status, outcome: result.outcome },
-      'Status callback',
-    );
+    return { messageId: result.messageId, sid, status, outcome: result.outcome };
   }
 
-  async inboundMessage(fields: FormFields, token: string | null): Promise<void> {
+  async inboundMessage(fields: FormFields, token: string | null): Promise<WebhookLogFields> {
     const message = parseInbound(fields, token);
     if (!message)
       throw new AppException(
@@ -67,10 +67,12 @@ export class WebhooksService {
       );
     const [outcome] = await this.persist('inbound', () => this.delivery.recordInbound([message]));
     this.metrics.count('inbound', outcome === 'duplicate' ? 'duplicate' : 'ok');
-    this.logger.log(
-      { sid: message.twilioSid, from: maskPhone(message.from), outcome, optOut: message.optOut },
-      'Inbound message',
-    );
+    return {
+      sid: message.twilioSid,
+      from: maskPhone(message.from),
+      outcome,
+      ...(message.optOut === undefined ? {} : { optOut: message.optOut }),
+    };
   }
 
   private async persist<T>(endpoint: 'status' | 'inbound', work: () => Promise<T>): Promise<T> {
