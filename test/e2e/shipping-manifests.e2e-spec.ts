@@ -292,19 +292,27 @@ describe('shipping: Service, Ingress, autoscaling, network policies', () => {
     }
   });
 
-  it('should deny by default and open only DNS, PostgreSQL, Redis, HTTPS and the scrapers', () => {
+  it('should deny by default and open only DNS, PostgreSQL, Redis, HTTPS, the scrapers and ACME', () => {
     const policies = objects
       .filter((o) => o.kind === 'NetworkPolicy')
       .map((o) => o.spec as NetworkPolicySpec);
     expect(policies).toContainEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    const ports = (rules: 'ingress' | 'egress'): string[] =>
-      policies.flatMap((p) =>
+    const ports = (rules: 'ingress' | 'egress', of = policies): string[] =>
+      of.flatMap((p) =>
         (p[rules] ?? []).flatMap((r) =>
           (r.ports ?? []).map((port) => `${port.protocol}/${port.port}`),
         ),
       );
-    expect(ports('egress').sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
-    expect(ports('ingress')).toEqual(['TCP/5000', 'TCP/5000']);
+    // Redis on 6379, or 6380 (TLS on most managed services).
+    expect(ports('egress').sort()).toEqual([
+      'TCP/443',
+      'TCP/53',
+      'TCP/5432',
+      'TCP/6379',
+      'TCP/6380',
+      'UDP/53',
+    ]);
+    expect(ports('ingress').sort()).toEqual(['TCP/5000', 'TCP/5000', 'TCP/8089']);
     const sources = policies.flatMap((p) =>
       (p.ingress ?? []).flatMap((r) =>
         (r.from ?? []).map(
@@ -312,6 +320,11 @@ describe('shipping: Service, Ingress, autoscaling, network policies', () => {
         ),
       ),
     );
-    expect(sources.sort()).toEqual(['ingress-nginx', 'monitoring']);
+    expect(sources.sort()).toEqual(['ingress-nginx', 'ingress-nginx', 'monitoring']);
+    // 8089 is cert-manager's HTTP-01 solver, and opens only its pods, never the app's.
+    const solver = { matchLabels: { 'acme.cert-manager.io/http01-solver': 'true' } };
+    const acme = policies.filter((p) => ports('ingress', [p]).includes('TCP/8089'));
+    expect(acme.map((p) => p.podSelector)).toEqual([solver]);
+    expect(ports('ingress', acme)).toEqual(['TCP/8089']);
   });
 });
