@@ -145,6 +145,8 @@ function appEnv(
     SEND_RATE_LIMIT: '1000000',
     READ_RATE_LIMIT: '1000000',
     TWILIO_MPS: '0',
+    // What the image gives Node (its Dockerfile ENV; the k8s manifests set the same).
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=160',
     ...extra,
   };
 }
