@@ -40,6 +40,8 @@ export interface AppConfig {
   };
   simulator: {
     port: number;
+    /** The address the simulator listens on. */
+    host: string;
     deliverTo: string;
   };
   publicBaseUrl: string;

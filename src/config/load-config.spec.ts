@@ -46,7 +46,11 @@ describe('loadConfig', () => {
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/whatsapp');
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.publicBaseUrl).toBe('http://127.0.0.1:5000');
-    expect(config.simulator).toEqual({ port: 4010, deliverTo: 'http://127.0.0.1:5000' });
+    expect(config.simulator).toEqual({
+      port: 4010,
+      host: '127.0.0.1',
+      deliverTo: 'http://127.0.0.1:5000',
+    });
     expect(config.twilio.accountSid).toBe(DEV_TWILIO_ACCOUNT_SID);
     expect(config.twilio.usingDevCredentials).toBe(true);
     expect(config.twilio.apiBaseUrl).toBeUndefined();
@@ -96,6 +100,7 @@ describe('loadConfig', () => {
     ['TWILIO_MESSAGING_SERVICE_SID', 'MG1', 'expected MG followed by 32 hex characters'],
     ['TWILIO_API_BASE_URL', 'api.twilio.com', 'expected a URL (http or https)'],
     ['SIMULATOR_PORT', '-1', 'expected an integer between 0 and 65535'],
+    ['SIMULATOR_HOST', 'http://x', 'expected an IP address or a host name'],
     ['SIMULATOR_DELIVER_TO', 'nowhere', 'expected a URL (http or https)'],
     ['PUBLIC_BASE_URL', 'ftp://x', 'expected a URL (http or https)'],
     ['WEBHOOK_URL', 'not a url', 'expected a URL (http or https)'],

@@ -87,6 +87,17 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     twilio,
     simulator: {
       port: reader.required('SIMULATOR_PORT', int(0, 65535), '4010'),
+      // 127.0.0.1 keeps it off the network; 0.0.0.0 serves other containers (docker compose).
+      host: reader.required(
+        'SIMULATOR_HOST',
+        (raw) =>
+          parsePattern(
+            raw,
+            /^(?:\d{1,3}(?:\.\d{1,3}){3}|::|::1|[A-Za-z0-9-]{1,63})$/,
+            'an IP address or a host name',
+          ),
+        '127.0.0.1',
+      ),
       deliverTo: reader.required(
         'SIMULATOR_DELIVER_TO',
         (raw) => stripSlash(url('http', 'https')(raw)),

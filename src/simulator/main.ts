@@ -5,7 +5,8 @@ import { processEnv } from '../config/process-env';
 import { simulatorOptionsFrom } from './simulator-options';
 import { createSimulator } from './simulator.server';
 
-// `npm run simulator`: the Twilio stand-in alone, on SIMULATOR_PORT (default 4010).
+// `npm run simulator`: the Twilio stand-in alone, on SIMULATOR_HOST:SIMULATOR_PORT
+// (default 127.0.0.1:4010).
 async function main(): Promise<void> {
   const env = processEnv();
   const config = loadConfig(env);
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const simulator = createSimulator(simulatorOptionsFrom(config, env), (entry, message) =>
     logger.info(entry, message),
   );
-  const url = await simulator.listen(config.simulator.port);
+  const url = await simulator.listen(config.simulator.port, config.simulator.host);
   logger.info(
     { url, deliverTo: config.simulator.deliverTo, accountSid: config.twilio.accountSid },
     'Twilio simulator listening; point the app at it with TWILIO_API_BASE_URL',

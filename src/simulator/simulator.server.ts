@@ -9,7 +9,7 @@ export interface Simulator {
   app: FastifyInstance;
   context: SimContext;
   /** Listens on 127.0.0.1 (port 0 = any free port) and returns the base URL. */
-  listen(port: number): Promise<string>;
+  listen(port: number, host?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -41,8 +41,8 @@ export function createSimulator(
   return {
     app,
     context,
-    async listen(port: number): Promise<string> {
-      const address = await app.listen({ port, host: '127.0.0.1' });
+    async listen(port: number, host = '127.0.0.1'): Promise<string> {
+      const address = await app.listen({ port, host });
       return address.replace('localhost', '127.0.0.1');
     },
     async close(): Promise<void> {

@@ -400,18 +400,18 @@ describe('docker-compose.yml', () => {
 
   it('should wire the simulator in as Twilio and have it call the api back with valid signatures', () => {
     const [api, worker, simulator] = [config('api'), config('worker'), config('simulator')];
-    // The simulator listens on 127.0.0.1 only: worker and simulator share the api's network.
+    // Every service on its own address: the simulator listens beyond its container.
     expect([service('worker').network_mode, service('simulator').network_mode]).toEqual([
-      'service:api',
-      'service:api',
+      undefined,
+      undefined,
     ]);
-    const simulatorUrl = `http://127.0.0.1:${simulator.simulator.port}`;
+    expect(simulator.simulator.host).toBe('0.0.0.0');
+    const simulatorUrl = `http://simulator:${simulator.simulator.port}`;
     expect([api.twilio.apiBaseUrl, worker.twilio.apiBaseUrl]).toEqual([simulatorUrl, simulatorUrl]);
-    expect(simulator.simulator.deliverTo).toBe(`http://127.0.0.1:${api.port}`);
+    expect(simulator.simulator.deliverTo).toBe(`http://api:${api.port}`);
     expect(new Set([api.publicBaseUrl, worker.publicBaseUrl, simulator.publicBaseUrl]).size).toBe(
       1,
     );
-    expect(new Set([api.port, worker.port, simulator.simulator.port]).size).toBe(3);
     expect(service('api').ports).toContain(`127.0.0.1:${api.port}:${api.port}`);
     const db = new URL(api.database.url ?? '');
     const pg = service('postgres').environment ?? {};
