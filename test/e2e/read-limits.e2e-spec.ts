@@ -254,7 +254,7 @@ describe('bounded reads beside webhooks', () => {
     for (let i = 0; i < 1000; i += 1) {
       const [{ running }] = await db.query<{ running: number }[]>(
         `SELECT count(*)::int AS running FROM pg_stat_activity
-          WHERE datname = current_database() AND state = 'active' AND query LIKE '%sentOrLater%'
+          WHERE datname = current_database() AND state = 'active' AND query LIKE '%failedAfterSent%'
             AND pid <> pg_backend_pid()`,
       );
       if (running >= n) return;
