@@ -8,7 +8,6 @@ import {
   Query,
   Req,
   UseGuards,
-  UseInterceptors,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../../common/http/public.decorator';
@@ -16,15 +15,17 @@ import { addRequestLogFields } from '../../common/http/request-log';
 import type { FormFields } from './inbound-fields';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
 import { EMPTY_TWIML } from './twiml';
-import { WebhookReplayInterceptor } from './webhook-replay.interceptor';
+import { WebhookReplay } from './webhook-replay';
 import { WebhooksService } from './webhooks.service';
 
 @Public()
 @UseGuards(TwilioSignatureGuard)
-@UseInterceptors(WebhookReplayInterceptor)
 @Controller('api/v1/whatsapp')
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly replay: WebhookReplay,
+  ) {}
 
   @Post('webhook')
   @HttpCode(200)
@@ -34,7 +35,9 @@ export class WebhooksController {
     @Body() body: FormFields,
     @Headers('i-twilio-idempotency-token') token?: string,
   ): Promise<string> {
-    addRequestLogFields(request, await this.webhooks.inboundMessage(body ?? {}, token ?? null));
+    await this.replay.once(request, async () => {
+      addRequestLogFields(request, await this.webhooks.inboundMessage(body ?? {}, token ?? null));
+    });
     return EMPTY_TWIML;
   }
 
@@ -47,12 +50,14 @@ export class WebhooksController {
     @Query('mid') mid?: string,
     @Headers('i-twilio-idempotency-token') token?: string,
   ): Promise<string> {
-    const fields = await this.webhooks.statusCallback(
-      body ?? {},
-      typeof mid === 'string' ? mid : undefined,
-      token ?? null,
-    );
-    addRequestLogFields(request, fields);
+    await this.replay.once(request, async () => {
+      const fields = await this.webhooks.statusCallback(
+        body ?? {},
+        typeof mid === 'string' ? mid : undefined,
+        token ?? null,
+      );
+      addRequestLogFields(request, fields);
+    });
     return EMPTY_TWIML;
   }
 }

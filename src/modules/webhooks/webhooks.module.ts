@@ -3,7 +3,7 @@ import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { TwilioModule } from '../twilio/twilio.module';
 import { TwilioSignatureGuard } from './twilio-signature.guard';
-import { WebhookReplayInterceptor } from './webhook-replay.interceptor';
+import { WebhookReplay } from './webhook-replay';
 import { WEBHOOK_REQUESTS, WebhookMetricsService } from './webhook-metrics.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
@@ -20,7 +20,7 @@ import { WebhooksService } from './webhooks.service';
     }),
     TwilioSignatureGuard,
     WebhookMetricsService,
-    WebhookReplayInterceptor,
+    WebhookReplay,
     WebhooksService,
   ],
 })

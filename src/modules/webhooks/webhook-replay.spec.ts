@@ -1,9 +1,7 @@
-import type { CallHandler, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { lastValueFrom, of } from 'rxjs';
 import type { WebhookMetricsService } from './webhook-metrics.service';
-import { replayKey, WebhookReplayInterceptor } from './webhook-replay.interceptor';
+import { replayKey, WebhookReplay } from './webhook-replay';
 
 function request(headers: Record<string, string>, body: Record<string, string>): FastifyRequest {
   return {
@@ -14,58 +12,58 @@ function request(headers: Record<string, string>, body: Record<string, string>):
   } as unknown as FastifyRequest;
 }
 
-function contextFor(req: FastifyRequest): ExecutionContext {
-  return {
-    switchToHttp: () => ({ getRequest: () => req }),
-  } as unknown as ExecutionContext;
-}
-
 function setup(redis: Partial<Record<'exists' | 'set', jest.Mock>>) {
   const metrics = { count: jest.fn() };
-  const interceptor = new WebhookReplayInterceptor(
+  const replay = new WebhookReplay(
     redis as unknown as Redis,
     metrics as unknown as WebhookMetricsService,
   );
-  const handler = { handle: jest.fn(() => of('handled')) } as CallHandler<string> & {
-    handle: jest.Mock;
-  };
-  return { interceptor, metrics, handler };
+  const handler = jest.fn(() => Promise.resolve());
+  return { replay, metrics, handler };
 }
 
 const REQ = request({ 'i-twilio-idempotency-token': 'tok-1' }, { MessageStatus: 'sent' });
 
-describe('WebhookReplayInterceptor', () => {
+describe('WebhookReplay', () => {
   it('should answer a remembered webhook without calling the handler, and count a duplicate', async () => {
-    const { interceptor, metrics, handler } = setup({ exists: jest.fn().mockResolvedValue(1) });
-    const answer = await lastValueFrom(interceptor.intercept(contextFor(REQ), handler));
-    expect(answer).toMatch(/<Response\/>/);
-    expect(handler.handle).not.toHaveBeenCalled();
+    const { replay, metrics, handler } = setup({ exists: jest.fn().mockResolvedValue(1) });
+    await replay.once(REQ, handler);
+    expect(handler).not.toHaveBeenCalled();
     expect(metrics.count).toHaveBeenCalledWith('status', 'duplicate');
   });
 
   it('should mark a webhook only after its handler succeeded', async () => {
     const set = jest.fn().mockResolvedValue('OK');
-    const { interceptor, handler } = setup({ exists: jest.fn().mockResolvedValue(0), set });
-    expect(await lastValueFrom(interceptor.intercept(contextFor(REQ), handler))).toBe('handled');
+    const { replay, handler } = setup({ exists: jest.fn().mockResolvedValue(0), set });
+    await replay.once(REQ, handler);
+    expect(handler).toHaveBeenCalledTimes(1);
     expect(set).toHaveBeenCalledWith(replayKey('status', REQ), '1', 'PX', expect.any(Number));
+  });
+
+  it('should not mark a webhook whose handler failed', async () => {
+    const set = jest.fn().mockResolvedValue('OK');
+    const { replay } = setup({ exists: jest.fn().mockResolvedValue(0), set });
+    await expect(replay.once(REQ, () => Promise.reject(new Error('503')))).rejects.toThrow('503');
+    expect(set).not.toHaveBeenCalled();
   });
 
   it('should fall through to the database when Redis fails', async () => {
     const set = jest.fn().mockRejectedValue(new Error('down'));
-    const { interceptor, handler } = setup({
+    const { replay, handler } = setup({
       exists: jest.fn().mockRejectedValue(new Error('Connection is closed.')),
       set,
     });
-    expect(await lastValueFrom(interceptor.intercept(contextFor(REQ), handler))).toBe('handled');
-    expect(handler.handle).toHaveBeenCalledTimes(1);
+    await replay.once(REQ, handler);
+    expect(handler).toHaveBeenCalledTimes(1);
   });
 
   it('should fall through when Redis does not answer in time', async () => {
-    const { interceptor, handler } = setup({
+    const { replay, handler } = setup({
       exists: jest.fn(() => new Promise(() => undefined)),
       set: jest.fn().mockResolvedValue('OK'),
     });
-    expect(await lastValueFrom(interceptor.intercept(contextFor(REQ), handler))).toBe('handled');
+    await replay.once(REQ, handler);
+    expect(handler).toHaveBeenCalledTimes(1);
   });
 
   it('should key by the idempotency token, else by the exact signed event', () => {

@@ -1,19 +1,11 @@
 import { createHash } from 'node:crypto';
-import {
-  type CallHandler,
-  type ExecutionContext,
-  Inject,
-  Injectable,
-  type NestInterceptor,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { from, type Observable, of, switchMap, tap } from 'rxjs';
 import { withTimeout } from '../../common/with-timeout';
 import { REDIS_CLIENT } from '../../redis/redis.constants';
 import type { FormFields } from './inbound-fields';
 import { webhookEndpointOf } from './twilio-signature.guard';
-import { EMPTY_TWIML } from './twiml';
 import { WebhookMetricsService } from './webhook-metrics.service';
 
 /** How long a committed webhook is remembered; Twilio's retries come within minutes. */
@@ -27,27 +19,29 @@ const LOOKUP_TIMEOUT_MS = 250;
  * Redis without touching PostgreSQL. A key is written only after the handler committed the
  * event, so a retry after a 503 is still applied; Redis away or slow means the database
  * decides, as it always does in the end (its unique indexes are the durable dedup).
+ * The controller calls it around its handler (not a Nest interceptor: the interceptor layer's
+ * observables and async-resource bindings cost more per webhook than the look-up itself).
  */
 @Injectable()
-export class WebhookReplayInterceptor implements NestInterceptor<string, string> {
+export class WebhookReplay {
   constructor(
     @Inject(REDIS_CLIENT) private readonly redis: Redis,
     private readonly metrics: WebhookMetricsService,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler<string>): Observable<string> {
-    const request = context.switchToHttp().getRequest<FastifyRequest>();
+  /**
+   * Runs `handle` unless this webhook was already committed (then counts a duplicate and
+   * returns); remembers it once `handle` has succeeded.
+   */
+  async once(request: FastifyRequest, handle: () => Promise<void>): Promise<void> {
     const endpoint = webhookEndpointOf(request);
     const key = replayKey(endpoint, request);
-    return from(this.seen(key)).pipe(
-      switchMap((seen) => {
-        if (seen) {
-          this.metrics.count(endpoint, 'duplicate');
-          return of(EMPTY_TWIML);
-        }
-        return next.handle().pipe(tap(() => this.remember(key)));
-      }),
-    );
+    if (await this.seen(key)) {
+      this.metrics.count(endpoint, 'duplicate');
+      return;
+    }
+    await handle();
+    this.remember(key);
   }
 
   private seen(key: string): Promise<boolean> {
