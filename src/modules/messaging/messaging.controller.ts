@@ -15,6 +15,7 @@ export class MessagingController {
   constructor(private readonly messaging: MessagingService) {}
 
   @Post('send')
+  @HttpCode(202)
   @Roles('sender', 'admin')
   @UseGuards(SendThrottlerGuard)
   async send(
