@@ -52,7 +52,7 @@ const SECRETS = [
 ]; // prettier-ignore
 /** .env.example variables production deliberately leaves unset (configmap.yaml says why). */
 const NOT_IN_PRODUCTION = [
-  'SIMULATOR_PORT', 'SIMULATOR_DELIVER_TO', 'WEBHOOK_URL', 'SIGNATURE_REPORT_UNTIL',
+  'SIMULATOR_PORT', 'SIMULATOR_HOST', 'SIMULATOR_DELIVER_TO', 'WEBHOOK_URL', 'SIGNATURE_REPORT_UNTIL',
   'TWILIO_MESSAGING_SERVICE_SID',
 ]; // prettier-ignore
 /** Fake secret values for booting the production config (not development defaults). */
