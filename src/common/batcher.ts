@@ -1,6 +1,12 @@
 import type { Logger } from '@nestjs/common';
 import { isDataException, sqlStateOf } from './errors/error-response';
 
+/**
+ * Waiting limits for database batches: an item waits for its batch at most as long as a request
+ * would wait for a pooled connection (3 s, the pool's connect timeout), and at most 5,000 wait.
+ */
+export const DATABASE_WAIT_LIMITS = { maxWaitMs: 3_000, maxWaiting: 5_000 } as const;
+
 export interface BatcherOptions<I, O> {
   /** Does a batch's work in ONE statement or transaction; one result per item, in order. */
   write(items: readonly I[]): Promise<O[]>;
@@ -14,6 +20,14 @@ export interface BatcherOptions<I, O> {
   maxBatch: number;
   /** Transactions in progress at once; more items wait and join the next batch. */
   maxInFlight: number;
+  /**
+   * How long an item may wait for its batch to start: past it, it is refused (BatchRefused)
+   * instead of written late, so a stalled database answers 503 within seconds, as one request
+   * waiting for a pooled connection would.
+   */
+  maxWaitMs: number;
+  /** Items waiting at most; more are refused at once (BatchRefused): bounded memory under a stall. */
+  maxWaiting: number;
   logger: Logger;
   /** What an item is, for the log line when a batch is split ("status events"). */
   noun: string;
@@ -21,6 +35,7 @@ export interface BatcherOptions<I, O> {
 
 interface Waiting<I, O> {
   item: I;
+  since: number;
   resolve: (result: O) => void;
   reject: (error: unknown) => void;
 }
@@ -38,27 +53,37 @@ export class Batcher<I, O> {
   private waiting: Waiting<I, O>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private staleTimer: NodeJS.Timeout | undefined;
   private readonly writing = new Set<Promise<void>>();
 
   constructor(private readonly options: BatcherOptions<I, O>) {}
 
   submit(item: I): Promise<O> {
+    if (this.waiting.length >= this.options.maxWaiting) {
+      return Promise.reject(new BatchRefused(`${this.options.noun}: too many waiting`));
+    }
     return new Promise<O>((resolve, reject) => {
-      this.waiting.push({ item, resolve, reject });
+      this.waiting.push({ item, since: Date.now(), resolve, reject });
       this.schedule();
     });
   }
 
-  /** Writes everything waiting now; resolves once every write in progress has finished. */
+  /**
+   * Writes what is waiting now and waits for every write in progress, once: items that arrive
+   * meanwhile are written as usual (a shutdown still serving requests must not wait for a quiet
+   * moment that never comes).
+   */
   async drain(): Promise<void> {
-    while (this.waiting.length > 0 || this.writing.size > 0) {
-      this.startBatches(true);
-      await Promise.all([...this.writing]);
-    }
+    this.startBatches(true);
+    await Promise.all([...this.writing]);
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.options.maxInFlight) return;
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.watchStale();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -67,6 +92,7 @@ export class Batcher<I, O> {
   }
 
   private startBatches(ignoreLimit: boolean): void {
+    this.refuseStale();
     while (this.waiting.length > 0 && (ignoreLimit || this.inFlight < this.options.maxInFlight)) {
       const batch = this.waiting.slice(0, this.options.maxBatch);
       this.waiting = this.waiting.slice(batch.length);
@@ -77,6 +103,41 @@ export class Batcher<I, O> {
         if (this.waiting.length > 0) this.startBatches(false);
       });
       this.writing.add(write);
+    }
+  }
+
+  /**
+   * While every slot is busy (writes hanging on a stalled database), waiting items are still
+   * refused on time: a timer fires when the oldest one's wait runs out.
+   */
+  private watchStale(): void {
+    if (this.staleTimer !== undefined || this.waiting.length === 0) return;
+    const due = this.waiting[0].since + this.options.maxWaitMs - Date.now();
+    this.staleTimer = setTimeout(
+      () => {
+        this.staleTimer = undefined;
+        this.refuseStale();
+        if (this.inFlight >= this.options.maxInFlight) this.watchStale();
+      },
+      Math.max(0, due) + 1,
+    );
+    this.staleTimer.unref();
+  }
+
+  /** Refuses the items that waited longer than maxWaitMs (the oldest are first). */
+  private refuseStale(): void {
+    const oldest = Date.now() - this.options.maxWaitMs;
+    let stale = 0;
+    while (stale < this.waiting.length && this.waiting[stale].since < oldest) stale += 1;
+    if (stale === 0) return;
+    const refused = this.waiting.slice(0, stale);
+    this.waiting = this.waiting.slice(stale);
+    this.options.logger.warn(
+      { items: refused.length, maxWaitMs: this.options.maxWaitMs },
+      `${this.options.noun} waited too long for a batch; refused`,
+    );
+    for (const entry of refused) {
+      entry.reject(new BatchRefused(`${this.options.noun}: waited too long for a batch`));
     }
   }
 
@@ -105,6 +166,14 @@ export class Batcher<I, O> {
     }
     batch.forEach((entry, index) => entry.resolve(results[index]));
   }
+}
+
+/**
+ * An item refused before any write was attempted for it (its batch never started in time, or
+ * too many were waiting): nothing of it was stored, so the request can be answered 503 "retry".
+ */
+export class BatchRefused extends Error {
+  override readonly name = 'BatchRefused';
 }
 
 /**

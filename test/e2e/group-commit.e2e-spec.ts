@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InboundRepository } from '../../src/modules/delivery/inbound.repository';
+import { IdempotencyRepository } from '../../src/modules/messaging/idempotency.repository';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
 import type { FormParams } from '../../src/simulator/twilio-signature';
@@ -225,5 +226,39 @@ describe('group commit through HTTP', () => {
       }
     }
     await stack.settle();
+  });
+
+  it('should answer 503, not 500, to a send with an Idempotency-Key while the database is unreachable', async () => {
+    const idempotency = stack.app.get<IdempotencyRepository, Record<string, unknown>>(
+      IdempotencyRepository,
+    );
+    const claim = idempotency.claim;
+    idempotency.claim = () => Promise.reject(lost());
+    try {
+      const answer = await stack.send(
+        { to: '+14155550100', message: 'hi' },
+        { idempotencyKey: 'k-down-1' },
+      );
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    } finally {
+      idempotency.claim = claim;
+    }
+    // The claim works, the insert cannot connect, and releasing the key fails too: still 503.
+    const outbox = stack.app.get<OutboxRepository, Record<string, unknown>>(OutboxRepository);
+    const createPending = outbox.createPending;
+    const release = idempotency.release;
+    outbox.createPending = () => Promise.reject(lost());
+    idempotency.release = () => Promise.reject(lost());
+    try {
+      const answer = await stack.send(
+        { to: '+14155550100', message: 'hi' },
+        { idempotencyKey: 'k-down-2' },
+      );
+      expect(answer.statusCode).toBe(503);
+    } finally {
+      outbox.createPending = createPending;
+      idempotency.release = release;
+    }
   });
 });

@@ -96,8 +96,36 @@ export function isDataException(exception: unknown): boolean {
   return sqlState !== undefined && (/^22[0-9A-Z]{3}$/.test(sqlState) || sqlState === '54000');
 }
 
+// The ones that prove the statement did not run (or was rolled back): no connection was made, or
+// the server cancelled it. 'Query read timeout' is not one: the statement may still commit.
+const NOT_WRITTEN_MESSAGES: ReadonlySet<string> = new Set([
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+]);
+
+/**
+ * The database was unavailable AND nothing was written: the write can be answered "not stored,
+ * retry" without risking a second copy. A client-side read timeout is excluded (its statement
+ * may still commit); so is everything else.
+ */
+export function isNotWritten(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
+    const { code, message, driverError, cause } = current as {
+      code?: unknown;
+      message?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && NOT_WRITTEN_MESSAGES.has(message)) return true;
+    current = driverError ?? cause;
+  }
+  return false;
+}
+
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
-export function isDatabaseUnavailable(error: unknown): boolean {
+function isDatabaseUnavailable(error: unknown): boolean {
   let current = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, message, driverError, cause } = current as {

@@ -62,8 +62,9 @@ const LOG_FLUSH_MS = 100;
  * JSON lines to stdout; pretty only for a person at a development terminal (pino-pretty is a dev
  * dependency). Lines are buffered: one write per LOG_CHUNK_BYTES or every LOG_FLUSH_MS instead
  * of one per line (a write is a system call; under load one per line cost ~10 % of the api's
- * CPU). pino flushes the buffer synchronously when the process exits, crashes included; only a
- * SIGKILL loses the last ≤ 100 ms.
+ * CPU). pino flushes the buffer synchronously when the process exits, through process.exit and
+ * uncaught exceptions too; an abort without an exit event (SIGKILL, V8 out of memory) loses the
+ * last ≤ 100 ms.
  */
 export function createRootLogger(config: AppConfig): Logger {
   const pretty = config.nodeEnv === 'development' && process.stdout.isTTY && hasPinoPretty();

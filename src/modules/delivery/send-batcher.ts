@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher, DATABASE_WAIT_LIMITS, mayBelongToOneItem } from '../../common/batcher';
 import { ContactsRepository, type ContactSendState } from './contacts.repository';
 import { OutboxRepository } from './outbox.repository';
 import type { NewOutboundMessage } from './outbox.types';
@@ -27,6 +27,7 @@ export class SendBatcher implements OnModuleDestroy {
       isolate: () => false,
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_IN_FLIGHT,
+      ...DATABASE_WAIT_LIMITS,
       logger,
       noun: 'contact look-ups',
     });
@@ -35,6 +36,7 @@ export class SendBatcher implements OnModuleDestroy {
       isolate: mayBelongToOneItem,
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_IN_FLIGHT,
+      ...DATABASE_WAIT_LIMITS,
       logger,
       noun: 'new messages',
     });

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher, DATABASE_WAIT_LIMITS, mayBelongToOneItem } from '../../common/batcher';
 import type { EventResult, StatusEvent } from './delivery.types';
 import { StatusBatchRepository } from './status-batch.repository';
 
@@ -24,6 +24,7 @@ export class StatusEventBatcher implements OnModuleDestroy {
       isolate: mayBelongToOneItem,
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_IN_FLIGHT,
+      ...DATABASE_WAIT_LIMITS,
       logger: new Logger(StatusEventBatcher.name),
       noun: 'status events',
     });

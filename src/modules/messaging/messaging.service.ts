@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../../common/errors/error-response';
+import { BatchRefused } from '../../common/batcher';
+import { isNotWritten } from '../../common/errors/error-response';
 import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
@@ -52,7 +53,11 @@ export class MessagingService {
     }
     if (idempotencyKey !== undefined) {
       const hash = createHash('sha256').update(canonicalJson(dto)).digest('hex');
-      const claim = await this.idempotency.claim(principal.userId, idempotencyKey, hash);
+      const claim = await this.idempotency
+        .claim(principal.userId, idempotencyKey, hash)
+        .catch((error: unknown) => {
+          throw notStoredOr(error);
+        });
       switch (claim.kind) {
         case 'replay':
           return { status: claim.status, body: claim.body as SendAccepted };
@@ -68,11 +73,16 @@ export class MessagingService {
     try {
       id = await this.createPending(principal, dto, idempotencyKey);
     } catch (error) {
-      if (idempotencyKey !== undefined)
-        await this.idempotency.release(principal.userId, idempotencyKey);
-      // Nothing was stored: an unreachable database is a 503 the client retries, not a fault.
-      if (isDatabaseUnavailable(error)) throw MessagingException.notStored();
-      throw error;
+      if (idempotencyKey !== undefined) {
+        // Best effort: with the database away this fails too, and an abandoned claim is freed
+        // by its own timeout; the answer is about the send, not the release.
+        await this.idempotency
+          .release(principal.userId, idempotencyKey)
+          .catch((releaseError: unknown) =>
+            this.logger.warn({ err: releaseError }, 'Could not release an idempotency key'),
+          );
+      }
+      throw notStoredOr(error);
     }
     const queued = await this.queue.enqueue(id, 1);
     return {
@@ -134,6 +144,18 @@ export class MessagingService {
     this.logger.log({ messageId, attempt: attempts + 1 }, 'Message queued again by an admin');
     return this.queries.status(messageId);
   }
+}
+
+/**
+ * A write that certainly did not happen (no connection, a cancelled statement, a batch that never
+ * started) is a 503 the client retries. Anything else keeps its own answer: after a client-side
+ * read timeout the row may still have been committed, and "nothing was stored" would invite a
+ * second copy.
+ */
+function notStoredOr(error: unknown): unknown {
+  return isNotWritten(error) || error instanceof BatchRefused
+    ? MessagingException.notStored()
+    : error;
 }
 
 function accepted(id: string): SendAccepted {
