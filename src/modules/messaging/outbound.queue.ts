@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Batcher } from '../../common/batcher';
@@ -23,7 +23,7 @@ export const QUEUE_JOBS = 'whatsapp_queue_jobs';
  * to its processor, which needs one that waits for Redis instead (WorkerModule).
  */
 @Injectable()
-export class OutboundQueue implements OnModuleDestroy {
+export class OutboundQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(OutboundQueue.name);
   private readonly connection: Redis;
   readonly queue: Queue<SendJobData>;
@@ -113,7 +113,13 @@ export class OutboundQueue implements OnModuleDestroy {
     return LIVE_STATES.has(await job.getState());
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * After the HTTP server has closed (Nest closes it between the destroy and the shutdown hooks),
+   * so a send still in flight during a rollout queues its job instead of leaving it to the
+   * sweeper.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await this.adds.drain();
     if (this.connection.status === 'ready') await this.queue.close().catch(() => undefined);
     this.connection.disconnect();
   }
