@@ -12,6 +12,20 @@ export type PhoneCheck =
  * ranges before the metadata catches up.
  */
 export function normalizeWhatsappNumber(input: string): PhoneCheck {
+  const known = recent.get(input);
+  if (known) return known;
+  const check = checkNumber(input);
+  // The send path checks each number twice (the DTO's validator, then the service), and
+  // libphonenumber's country detection is the costliest step of a send: remember recent answers.
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value as string);
+  recent.set(input, check);
+  return check;
+}
+
+const RECENT_MAX = 1_000;
+const recent = new Map<string, PhoneCheck>();
+
+function checkNumber(input: string): PhoneCheck {
   const raw = input.trim();
   const e164 = raw.startsWith(WHATSAPP_PREFIX) ? raw.slice(WHATSAPP_PREFIX.length) : raw;
   if (!E164_SYNTAX.test(e164)) {
