@@ -30,13 +30,18 @@ export const READ_RETRY_AFTER_SECONDS = 5;
 // SQLSTATEs query_canceled (what statement_timeout raises), too_many_connections and
 // cannot_connect_now, and Node's code for a server that refuses connections.
 const UNAVAILABLE_CODES: ReadonlySet<string> = new Set(['57014', '53300', '57P03', 'ECONNREFUSED']);
-// pg and pg-pool raise these as plain Errors, with no SQLSTATE.
-const UNAVAILABLE_MESSAGES: ReadonlySet<string> = new Set([
+// pg and pg-pool raise these as plain Errors, with no SQLSTATE. The first two (and the codes)
+// prove the statement did not run or was rolled back: no connection was made, or the server
+// cancelled it.
+const NOT_WRITTEN_MESSAGES: ReadonlySet<string> = new Set([
   // pg-pool: no connection became free within connectionTimeoutMillis.
   'timeout exceeded when trying to connect',
   // pg-pool: opening a new connection took longer than that.
   'Connection terminated due to connection timeout',
-  // pg: query_timeout, the server stopped answering.
+]);
+const UNAVAILABLE_MESSAGES: ReadonlySet<string> = new Set([
+  ...NOT_WRITTEN_MESSAGES,
+  // pg: query_timeout, the server stopped answering (the statement may still commit).
   'Query read timeout',
 ]);
 
@@ -96,36 +101,22 @@ export function isDataException(exception: unknown): boolean {
   return sqlState !== undefined && (/^22[0-9A-Z]{3}$/.test(sqlState) || sqlState === '54000');
 }
 
-// The ones that prove the statement did not run (or was rolled back): no connection was made, or
-// the server cancelled it. 'Query read timeout' is not one: the statement may still commit.
-const NOT_WRITTEN_MESSAGES: ReadonlySet<string> = new Set([
-  'timeout exceeded when trying to connect',
-  'Connection terminated due to connection timeout',
-]);
-
 /**
  * The database was unavailable AND nothing was written: the write can be answered "not stored,
  * retry" without risking a second copy. A client-side read timeout is excluded (its statement
  * may still commit); so is everything else.
  */
 export function isNotWritten(error: unknown): boolean {
-  let current = error;
-  for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
-    const { code, message, driverError, cause } = current as {
-      code?: unknown;
-      message?: unknown;
-      driverError?: unknown;
-      cause?: unknown;
-    };
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (typeof message === 'string' && NOT_WRITTEN_MESSAGES.has(message)) return true;
-    current = driverError ?? cause;
-  }
-  return false;
+  return databaseFailure(error, NOT_WRITTEN_MESSAGES);
 }
 
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
 function isDatabaseUnavailable(error: unknown): boolean {
+  return databaseFailure(error, UNAVAILABLE_MESSAGES);
+}
+
+/** Whether the error or one of its causes (TypeORM's driverError, pg's cause) is one of these. */
+function databaseFailure(error: unknown, messages: ReadonlySet<string>): boolean {
   let current = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, message, driverError, cause } = current as {
@@ -135,7 +126,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
       cause?: unknown;
     };
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.has(message)) return true;
+    if (typeof message === 'string' && messages.has(message)) return true;
     current = driverError ?? cause;
   }
   return false;
