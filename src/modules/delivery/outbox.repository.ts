@@ -38,54 +38,41 @@ export class OutboxRepository {
     then?: (manager: EntityManager, id: string) => Promise<void>,
   ): Promise<string> {
     return this.dataSource.transaction(async (manager) => {
-      const [row] = await manager.query<{ id: string }[]>(
-        `INSERT INTO whatsapp_messages
-           (direction, "from", "to", body, content_sid, content_variables, media_urls, reference,
-            metadata, status, created_by, idempotency_key, max_attempts)
-         VALUES ('outbound', $1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
-         RETURNING id`,
-        [
-          message.from,
-          message.to,
-          message.body,
-          message.contentSid,
-          message.contentVariables === null ? null : JSON.stringify(message.contentVariables),
-          JSON.stringify(message.mediaUrls),
-          message.reference,
-          message.metadata === null ? null : JSON.stringify(message.metadata),
-          message.createdBy,
-          message.idempotencyKey,
-          message.maxAttempts,
-        ],
-      );
-      await this.log(manager, row.id, 0, { status: 'pending', source: 'api', applied: true });
-      await then?.(manager, row.id);
-      return row.id;
+      const [id] = await this.insertPending(manager, [message]);
+      await then?.(manager, id);
+      return id;
     });
   }
 
+  /** Many new sends in ONE statement (so one implicit transaction). */
+  createPendingMany(messages: readonly NewOutboundMessage[]): Promise<string[]> {
+    return this.insertPending(this.dataSource, messages);
+  }
+
   /**
-   * Many new sends in ONE statement (so one implicit transaction): each row (`pending`) with its
-   * log row. The ids are made here, so each caller knows its own without relying on the order
-   * RETURNING gives.
+   * Each row (`pending`) with its log row, in one statement. The ids are made here, so each
+   * caller knows its own without relying on the order RETURNING gives.
    */
-  async createPendingMany(messages: readonly NewOutboundMessage[]): Promise<string[]> {
+  private async insertPending(
+    runner: DataSource | EntityManager,
+    messages: readonly NewOutboundMessage[],
+  ): Promise<string[]> {
     const ids = messages.map(() => randomUUID());
     const json = (value: unknown): string | null =>
       value === null || value === undefined ? null : JSON.stringify(value);
-    await this.dataSource.query(
+    await runner.query(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],
                               $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[], $10::uuid[],
-                              $11::int[])
+                              $11::text[], $12::int[])
                   AS u(id, "from", "to", body, content_sid, content_variables, media_urls,
-                       reference, metadata, created_by, max_attempts)
+                       reference, metadata, created_by, idempotency_key, max_attempts)
        ), created AS (
          INSERT INTO whatsapp_messages
            (id, direction, "from", "to", body, content_sid, content_variables, media_urls,
-            reference, metadata, status, created_by, max_attempts)
+            reference, metadata, status, created_by, idempotency_key, max_attempts)
          SELECT id, 'outbound', "from", "to", body, content_sid, content_variables, media_urls,
-                reference, metadata, 'pending', created_by, max_attempts
+                reference, metadata, 'pending', created_by, idempotency_key, max_attempts
            FROM input
          RETURNING id
        )
@@ -102,6 +89,7 @@ export class OutboxRepository {
         messages.map((message) => message.reference),
         messages.map((message) => json(message.metadata)),
         messages.map((message) => message.createdBy),
+        messages.map((message) => message.idempotencyKey),
         messages.map((message) => message.maxAttempts),
       ],
     );
