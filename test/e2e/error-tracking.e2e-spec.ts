@@ -14,7 +14,7 @@ import {
   type RunningTestSimulator,
 } from '../support/simulator';
 import { startTestApp } from '../support/test-app';
-import { REDIS_URL, testDatabaseUrl } from '../support/test-env';
+import { deleteRedisKeys, REDIS_URL, testDatabaseUrl } from '../support/test-env';
 
 const PHONE = '+14155550123';
 const PHONE_DIGITS = '4155550123';
@@ -25,21 +25,6 @@ const ERROR_MESSAGE = 'Deliberate failure from the diagnostics route';
 /** The modules of a package in this file's module registry (Jest's require.cache). */
 function modulesLoaded(scope: string): string[] {
   return Object.keys(require.cache).filter((path) => path.includes(`${sep}${scope}${sep}`));
-}
-
-/** The spawned app's Redis keys and queue (its prefix and `<prefix>-bull`). */
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 const hasTag = (key: string, value: string) => (event: ReceivedEvent) =>
@@ -105,7 +90,7 @@ describe('error tracking with SENTRY_DSN', () => {
     await db?.end();
     await sim?.close();
     await receiver?.stop();
-    await deleteKeys(`${prefix}`);
+    await deleteRedisKeys(prefix);
   });
 
   function request(path: string, requestId: string, init: RequestInit = {}): Promise<Response> {

@@ -16,7 +16,6 @@ import {
 } from '../../src/common/http/input-shape';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../src/modules/auth/auth.types';
-import { encodeForm } from '../../src/simulator/form';
 import { twilioSignature, type FormParams } from '../../src/simulator/twilio-signature';
 import {
   adminToken as logInAdmin,
@@ -28,6 +27,7 @@ import {
 } from '../factories/users.factory';
 import { rawRequest } from '../support/raw-http';
 import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN } from '../support/simulator';
+import { signedWebhook } from '../support/signed-webhook';
 import { startTestApp, type TestApp } from '../support/test-app';
 import { databaseUrlFor } from '../support/test-env';
 
@@ -1530,16 +1530,7 @@ describe('fuzz: every public and write route stays well-behaved on hostile input
 
   /** A webhook signed as Twilio signs it: PUBLIC_BASE_URL + the path, every form field. */
   function signedPost(path: string, params: FormParams, ip: string) {
-    return test.app.inject({
-      method: 'POST',
-      url: path,
-      headers: {
-        'content-type': FORM,
-        'x-twilio-signature': twilioSignature(SIM_AUTH_TOKEN, `${PUBLIC_URL}${path}`, params),
-      },
-      payload: encodeForm(params),
-      remoteAddress: ip,
-    });
+    return signedWebhook(test, path, params, { ip });
   }
 
   function statsFor(route: string): RouteStats {

@@ -3,9 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LightMyRequestResponse } from 'fastify';
 import { DataSource } from 'typeorm';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
-import { encodeForm } from '../../src/simulator/form';
-import { twilioSignature } from '../../src/simulator/twilio-signature';
 import { adminToken, createUser, type TestUser } from '../factories/users.factory';
+import { signedWebhook } from '../support/signed-webhook';
 import { TcpProxy } from '../support/tcp-proxy';
 import { startTestApp, testConfig, type TestApp } from '../support/test-app';
 import { databaseUrlFor, REDIS_URL } from '../support/test-env';
@@ -234,19 +233,7 @@ describe('bounded reads beside webhooks', () => {
       From: 'whatsapp:+14155238886',
       To: 'whatsapp:+14155550100',
     };
-    return test.app.inject({
-      method: 'POST',
-      url: path,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilioSignature(
-          test.config.twilio.authToken,
-          `${test.config.publicBaseUrl}${path}`,
-          params,
-        ),
-      },
-      payload: encodeForm(params),
-    });
+    return signedWebhook(test, path, params);
   }
 
   /** Waits until Postgres is running `n` metrics statements of this database at once. */

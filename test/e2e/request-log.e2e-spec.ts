@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { twilioSignature, type FormParams } from '../../src/simulator/twilio-signature';
+import type { FormParams } from '../../src/simulator/twilio-signature';
 import { createUser } from '../factories/users.factory';
+import { signedWebhook } from '../support/signed-webhook';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 // One log line per request, and it says what the request did: a send's line carries its
 // message id and the masked number, a webhook's line the SID and outcome — no second line per
 // request, no full phone number.
-
-function encodeForm(params: FormParams): string {
-  return new URLSearchParams(params as Record<string, string>).toString();
-}
 
 describe('the request log line', () => {
   let test: TestApp;
@@ -36,21 +33,7 @@ describe('the request log line', () => {
     await test.close();
   });
 
-  function signedPost(path: string, params: FormParams) {
-    return test.app.inject({
-      method: 'POST',
-      url: path,
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilioSignature(
-          test.config.twilio.authToken,
-          `${test.config.publicBaseUrl}${path}`,
-          params,
-        ),
-      },
-      payload: encodeForm(params),
-    });
-  }
+  const signedPost = (path: string, params: FormParams) => signedWebhook(test, path, params);
 
   it('should carry a send’s message id and masked number on its one line', async () => {
     const sender = await createUser(test.app, 'sender');

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
 import {
@@ -20,7 +19,7 @@ import {
   type ServiceSpec,
 } from '../support/k8s-manifests';
 import { exportedSeries, grafanaQueryNames, metricNames } from '../support/promql-names';
-import { REDIS_URL, testDatabaseUrl } from '../support/test-env';
+import { deleteRedisKeys, REDIS_URL, testDatabaseUrl } from '../support/test-env';
 
 // Monitoring (k8s/service-monitor.yaml, k8s/prometheus-rules.yaml, ops/grafana/) and every
 // manifest rule that only the running app can judge: probe and scrape paths, and the metric
@@ -214,7 +213,7 @@ describe('shipping: against a running app (ROLE=all)', () => {
       app.child.kill('SIGTERM');
       await app.exited;
     }
-    await deleteKeys(prefix);
+    await deleteRedisKeys(prefix);
   });
 
   const basicAuth = (): Record<string, string> => ({
@@ -274,17 +273,3 @@ describe('shipping: against a running app (ROLE=all)', () => {
     expect(problems).toEqual([]);
   });
 });
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -2,11 +2,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD } from '../../src/config/load-config';
 import { dropDatabase } from '../../src/database/database-setup';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
-import { REDIS_URL, databaseUrlFor } from '../support/test-env';
+import { databaseUrlFor, deleteRedisKeys, REDIS_URL } from '../support/test-env';
 
 // scripts/smoke-test.sh against the stack `npm run dev` starts: the built service with the
 // development defaults (ROLE=all, signatures enforced, the Twilio simulator in-process), on a
@@ -52,21 +51,6 @@ function runSmoke(baseUrl: string, env: Record<string, string>): Promise<ScriptR
       },
     );
   });
-}
-
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 describe('scripts/smoke-test.sh against the development stack', () => {

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import type { Env } from '../../src/config/env-reader';
 import type { SimConfig } from '../../src/simulator/sim-config';
-import { encodeForm } from '../../src/simulator/form';
-import { twilioSignature, type FormParams } from '../../src/simulator/twilio-signature';
+import type { FormParams } from '../../src/simulator/twilio-signature';
 import { adminToken, createUser, type TestUser } from '../factories/users.factory';
+import { signedWebhook } from './signed-webhook';
 import {
   SIM_ACCOUNT_SID,
   SIM_AUTH_TOKEN,
@@ -104,22 +104,13 @@ export class Stack {
       ip?: string;
     } = {},
   ) {
-    const signature = twilioSignature(
-      options.authToken ?? SIM_AUTH_TOKEN,
-      `${this.test.config.publicBaseUrl}${path}`,
-      params,
-    );
-    return this.app.inject({
-      method: 'POST',
-      url: path,
+    return signedWebhook(this.test, path, params, {
+      authToken: options.authToken ?? SIM_AUTH_TOKEN,
       headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': signature,
         ...(options.token !== undefined ? { 'i-twilio-idempotency-token': options.token } : {}),
         ...options.headers,
       },
-      payload: encodeForm(params),
-      ...(options.ip !== undefined ? { remoteAddress: options.ip } : {}),
+      ...(options.ip !== undefined ? { ip: options.ip } : {}),
     });
   }
 

@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { register } from 'prom-client';
 import { createApp } from '../../src/app.factory';
 import type { AppConfig } from '../../src/config/app-config';
 import type { Env } from '../../src/config/env-reader';
 import { loadConfig } from '../../src/config/load-config';
-import { REDIS_URL, testDatabaseUrl } from './test-env';
+import { deleteRedisKeys, REDIS_URL, testDatabaseUrl } from './test-env';
 
 // Each test file loads this module afresh (Jest isolates modules per file), so each file gets
 // its own Redis key prefix and BullMQ prefix and never takes another file's data or jobs.
@@ -73,25 +72,8 @@ export async function startTestApp(
     config,
     close: async () => {
       await app.close();
-      await deleteKeys(config.redis.keyPrefix);
-      await deleteKeys(config.redis.queuePrefix);
+      await deleteRedisKeys(config.redis.keyPrefix);
+      await deleteRedisKeys(config.redis.queuePrefix);
     },
   };
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch {
-    // Redis may be the thing a test took away; leftover test keys are harmless.
-  } finally {
-    redis.disconnect();
-  }
 }
