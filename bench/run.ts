@@ -286,11 +286,74 @@ function sendBody(index: number, reference: string): string {
   });
 }
 
+/** POST /send requests, each to the next recipient `nextIndex` gives. */
+function sendRequests(
+  token: string,
+  reference: string,
+  nextIndex: () => number,
+): autocannon.Request[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/v1/whatsapp/send',
+      setupRequest: (request) => ({
+        ...request,
+        headers: sendHeaders(token),
+        body: sendBody(nextIndex(), reference),
+      }),
+    },
+  ];
+}
+
 function sendHeaders(token: string): Record<string, string> {
   return {
     ...PROXY_HEADERS,
     authorization: `Bearer ${token}`,
     'content-type': 'application/json',
+  };
+}
+
+/**
+ * Seeds `STATUS_MESSAGES` accepted messages under `reference` and sends each its signed
+ * `delivered` callback at `port`; the load's figures, and how many messages really moved.
+ */
+async function statusCallbacks(
+  db: Client,
+  port: number,
+  reference: string,
+  processes: Record<string, BenchProcess>,
+  baselineRps: number,
+): Promise<Record<string, unknown>> {
+  const callbacks = await seedStatusCallbacks(db, STATUS_MESSAGES, reference);
+  let next = 0;
+  log(`${reference}: signed \`delivered\` callbacks, one per message`);
+  const status = await load(
+    {
+      url: `http://127.0.0.1:${port}`,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => ({ ...request, ...callbacks[next++ % callbacks.length] }),
+        },
+      ],
+    },
+    processes,
+  );
+  const applied = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM whatsapp_messages WHERE reference = $1 AND status = 'delivered'`,
+    [reference],
+  );
+  return {
+    rps: status.rps,
+    p50Ms: status.p50Ms,
+    p99Ms: status.p99Ms,
+    ratioToBaseline: round(status.rps / baselineRps, 3),
+    non2xx: status.non2xx,
+    errors: status.errors,
+    requests: status.requests,
+    applied: Number(applied.rows[0].n),
+    cpuPercent: status.cpuPercent,
+    ...(next > callbacks.length ? { wrapped: true } : {}),
   };
 }
 
@@ -308,17 +371,7 @@ async function endToEnd(
     url: `http://127.0.0.1:${apiPort}`,
     connections: CONNECTIONS,
     amount: count,
-    requests: [
-      {
-        method: 'POST',
-        path: '/api/v1/whatsapp/send',
-        setupRequest: (request) => ({
-          ...request,
-          headers: sendHeaders(token),
-          body: sendBody(firstIndex + next++, reference),
-        }),
-      },
-    ],
+    requests: sendRequests(token, reference, () => firstIndex + next++),
   });
   const postedAt = Date.now();
   const accepted = posted['2xx'];
@@ -575,56 +628,20 @@ async function main(): Promise<void> {
 
     if (wanted('statusCallbacks')) {
       log(`statusCallbacks: seeding ${STATUS_MESSAGES.toLocaleString('en-US')} accepted messages`);
-      const callbacks = await seedStatusCallbacks(db, STATUS_MESSAGES);
-      let nextCallback = 0;
-      log('statusCallbacks: signed `delivered` callbacks, one per message');
-      const status = await load(
-        {
-          url: `http://127.0.0.1:${apiPort}`,
-          requests: [
-            {
-              method: 'POST',
-              setupRequest: (request) => ({
-                ...request,
-                ...callbacks[nextCallback++ % callbacks.length],
-              }),
-            },
-          ],
-        },
+      scenarios.statusCallbacks = await statusCallbacks(
+        db,
+        apiPort,
+        'bench-status',
         { api },
+        base.rps,
       );
-      const applied = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM whatsapp_messages WHERE reference = 'bench-status' AND status = 'delivered'`,
-      );
-      scenarios.statusCallbacks = {
-        rps: status.rps,
-        p50Ms: status.p50Ms,
-        p99Ms: status.p99Ms,
-        ratioToBaseline: ratio(status.rps),
-        non2xx: status.non2xx,
-        errors: status.errors,
-        requests: status.requests,
-        applied: Number(applied.rows[0].n),
-        cpuPercent: status.cpuPercent,
-        ...(nextCallback > callbacks.length ? { wrapped: true } : {}),
-      };
     }
     if (wanted('send')) {
       log('send: POST /api/v1/whatsapp/send (template, distinct recipients) on ROLE=api');
       const send = await load(
         {
           url: `http://127.0.0.1:${apiPort}`,
-          requests: [
-            {
-              method: 'POST',
-              path: '/api/v1/whatsapp/send',
-              setupRequest: (request) => ({
-                ...request,
-                headers: sendHeaders(token),
-                body: sendBody(nextSend++, 'bench-send'),
-              }),
-            },
-          ],
+          requests: sendRequests(token, 'bench-send', () => nextSend++),
         },
         { api },
       );
@@ -736,26 +753,12 @@ async function main(): Promise<void> {
         join(LOGS, `${stamp}-balancer.log`),
       );
       await balancer.waitFor(/balancer listening/);
-      const scaleCallbacks = await seedStatusCallbacks(db, STATUS_MESSAGES, 'bench-status-scale');
-      let nextScaleCallback = 0;
-      const status = await load(
-        {
-          url: `http://127.0.0.1:${apiPort}`,
-          requests: [
-            {
-              method: 'POST',
-              setupRequest: (request) => ({
-                ...request,
-                ...scaleCallbacks[nextScaleCallback++ % scaleCallbacks.length],
-              }),
-            },
-          ],
-        },
+      const callbacks = await statusCallbacks(
+        db,
+        apiPort,
+        'bench-status-scale',
         { 'api-1': apis[0], 'api-2': apis[1], balancer },
-      );
-      const appliedScale = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM whatsapp_messages
-          WHERE reference = 'bench-status-scale' AND status = 'delivered'`,
+        base.rps,
       );
       const e2e = await withCpu(
         {
@@ -778,17 +781,7 @@ async function main(): Promise<void> {
       scenarios.scaleOut = {
         layout:
           "2 api + 2 worker processes; a round-robin TCP balancer process in front of the api processes (the generator and the simulator's callbacks go through it)",
-        statusCallbacks: {
-          rps: status.rps,
-          p50Ms: status.p50Ms,
-          p99Ms: status.p99Ms,
-          ratioToBaseline: ratio(status.rps),
-          non2xx: status.non2xx,
-          errors: status.errors,
-          requests: status.requests,
-          applied: Number(appliedScale.rows[0].n),
-          cpuPercent: status.cpuPercent,
-        },
+        statusCallbacks: callbacks,
         endToEnd: { ...e2e.result, cpuPercent: e2e.cpu },
         truth: {
           mids: counts.length,
