@@ -51,14 +51,38 @@ describe('Batcher', () => {
     expect(sizes).toEqual([1, 2]);
   });
 
-  it('should fail exactly the callers of a batch that fails', async () => {
+  it('should fail exactly the callers of a batch that fails, and no other', async () => {
+    const batches: number[][] = [];
+    const group = batcher((items) => {
+      batches.push([...items]);
+      return items.includes(2) ? Promise.reject(new Error('connection lost')) : echo(items);
+    });
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => group.submit(n)));
+    expect(batches).toEqual([
+      [1, 2, 3],
+      [4, 5],
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      'rejected',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(await group.submit(6)).toBe('#6');
+  });
+
+  it('should write a batch failing on one value again one item at a time, failing only that item', async () => {
+    const badValue = () => Object.assign(new Error('invalid byte sequence'), { code: '22021' });
     const group = batcher((items) =>
-      items.includes(2) ? Promise.reject(new Error('connection lost')) : echo(items),
+      items.includes(2) ? Promise.reject(badValue()) : echo(items),
     );
-    const [one, two] = await Promise.allSettled([group.submit(1), group.submit(2)]);
-    expect(one).toMatchObject({ status: 'rejected' });
-    expect(two).toMatchObject({ status: 'rejected' });
-    expect(await group.submit(3)).toBe('#3');
+    const results = await Promise.allSettled([1, 2, 3].map((n) => group.submit(n)));
+    expect(results).toEqual([
+      { status: 'fulfilled', value: '#1' },
+      { status: 'rejected', reason: expect.objectContaining({ code: '22021' }) },
+      { status: 'fulfilled', value: '#3' },
+    ]);
   });
 
   it('should refuse items once too many wait, and items that waited too long, while writes hang', async () => {
@@ -81,10 +105,16 @@ describe('Batcher', () => {
     }
   });
 
-  it('should drain once: what waits now and what is being written, not what arrives after', async () => {
-    const group = batcher(echo);
-    const pending = [group.submit(1), group.submit(2)];
+  it('should drain: resolve only once what was waiting and what was being written is written', async () => {
+    const written: number[] = [];
+    const group = batcher(async (items) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      written.push(...items);
+      return items.map((n) => `#${n}`);
+    });
+    const pending = [1, 2, 3, 4].map((n) => group.submit(n));
     await group.drain();
-    expect(await Promise.all(pending)).toEqual(['#1', '#2']);
+    expect(written.sort()).toEqual([1, 2, 3, 4]);
+    expect(await Promise.all(pending)).toEqual(['#1', '#2', '#3', '#4']);
   });
 });

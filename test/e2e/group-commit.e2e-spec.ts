@@ -42,22 +42,27 @@ async function inTwoWaves<T>(
   return Promise.all([...first, ...second]);
 }
 
-/** Fails the first batch `record` is given that holds an item `marks` picks; the ones it held. */
+/**
+ * Fails the first batch `method` is given that holds an item `marks` picks; the items it held,
+ * and the size of every batch written meanwhile.
+ */
 function failOneBatch<I>(
   target: { [name: string]: unknown },
   method: string,
   marks: (item: I) => boolean,
-): { failed: I[]; restore: () => void } {
+): { failed: I[]; sizes: number[]; restore: () => void } {
   const original = target[method] as (items: readonly I[]) => Promise<unknown>;
   const failed: I[] = [];
+  const sizes: number[] = [];
   target[method] = function (this: unknown, items: readonly I[]) {
+    sizes.push(items.length);
     if (failed.length === 0 && items.some(marks)) {
       failed.push(...items);
       return Promise.reject(lost());
     }
     return original.call(this, items);
   };
-  return { failed, restore: () => (target[method] = original) };
+  return { failed, sizes, restore: () => (target[method] = original) };
 }
 
 describe('group commit through HTTP', () => {
@@ -104,6 +109,8 @@ describe('group commit through HTTP', () => {
     }
     const failedSids = new Set(seam.failed.map((event) => event.twilioSid));
     expect(failedSids.size).toBeGreaterThanOrEqual(1);
+    // Requests that arrived together shared a transaction (else this proves nothing of batches).
+    expect(Math.max(...seam.sizes)).toBeGreaterThan(1);
     expect(failedSids.size).toBeLessThan(BURST);
     for (const [index, answer] of answers.entries()) {
       const row = await stack.row(rows[index].id);
@@ -161,6 +168,8 @@ describe('group commit through HTTP', () => {
     }
     const failedSids = new Set(seam.failed.map((item) => item.message.twilioSid));
     expect(failedSids.size).toBeGreaterThanOrEqual(1);
+    // Requests that arrived together shared a transaction (else this proves nothing of batches).
+    expect(Math.max(...seam.sizes)).toBeGreaterThan(1);
     expect(failedSids.size).toBeLessThan(BURST);
     const stored = await stack.db.query<{ twilio_sid: string }[]>(
       `SELECT twilio_sid FROM whatsapp_messages WHERE twilio_sid = ANY($1)`,
@@ -210,6 +219,8 @@ describe('group commit through HTTP', () => {
     }
     const failedRefs = new Set(seam.failed.map((message) => message.reference));
     expect(failedRefs.size).toBeGreaterThanOrEqual(1);
+    // Requests that arrived together shared a transaction (else this proves nothing of batches).
+    expect(Math.max(...seam.sizes)).toBeGreaterThan(1);
     expect(failedRefs.size).toBeLessThan(BURST);
     for (const [index, answer] of answers.entries()) {
       const reference = `${marker}-${index}`;
