@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Batcher } from '../../common/batcher';
+import { withTimeout } from '../../common/with-timeout';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { createBullConnection } from '../../queue/bullmq-connection';
@@ -74,26 +75,18 @@ export class OutboundQueue implements OnApplicationShutdown {
    * row is committed, and the sweeper queues it once Redis answers again. Jobs asked for at the
    * same moment go to Redis together (one `addBulk`, one round trip).
    */
-  async enqueue(messageId: string, attempt: number, delayMs = 0): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.config.sending.enqueueTimeoutMs);
-    });
-    const add = this.adds
-      .submit({ messageId, attempt, delayMs })
-      .then(() => true)
-      .catch((error: unknown) => {
+  enqueue(messageId: string, attempt: number, delayMs = 0): Promise<boolean> {
+    const added = this.adds.submit({ messageId, attempt, delayMs });
+    return withTimeout(added, this.config.sending.enqueueTimeoutMs).then(
+      () => true,
+      (error: unknown) => {
         this.logger.warn(
           { messageId, attempt, reason: (error as Error).message },
           'Enqueue failed; the sweeper will retry',
         );
         return false;
-      });
-    try {
-      return await Promise.race([add, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+      },
+    );
   }
 
   private addMany(jobs: readonly Enqueue[]): Promise<unknown[]> {
