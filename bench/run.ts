@@ -439,7 +439,7 @@ async function activeTimes(streamKey: string): Promise<number[]> {
   }
 }
 
-export function sendWindows(times: readonly number[]): {
+function sendWindows(times: readonly number[]): {
   count: number;
   busiestLimiterWindow: number;
   busiestSlidingSecond: number;

@@ -2,10 +2,11 @@ import type { Logger } from '@nestjs/common';
 import { isDataException, sqlStateOf } from './errors/error-response';
 
 /**
- * Waiting limits for database batches: an item waits for its batch at most as long as a request
+ * The defaults, made for database batches: 200 items a statement, two statements at once (the
+ * pool keeps room for everything else), an item waits for its batch at most as long as a request
  * would wait for a pooled connection (3 s, the pool's connect timeout), and at most 5,000 wait.
  */
-export const DATABASE_WAIT_LIMITS = { maxWaitMs: 3_000, maxWaiting: 5_000 } as const;
+const DEFAULTS = { maxBatch: 200, maxInFlight: 2, maxWaitMs: 3_000, maxWaiting: 5_000 } as const;
 
 export interface BatcherOptions<I, O> {
   /** Does a batch's work in ONE statement or transaction; one result per item, in order. */
@@ -56,7 +57,14 @@ export class Batcher<I, O> {
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly writing = new Set<Promise<void>>();
 
-  constructor(private readonly options: BatcherOptions<I, O>) {}
+  private readonly options: BatcherOptions<I, O>;
+
+  constructor(
+    options: Omit<BatcherOptions<I, O>, keyof typeof DEFAULTS> &
+      Partial<Pick<BatcherOptions<I, O>, keyof typeof DEFAULTS>>,
+  ) {
+    this.options = { ...DEFAULTS, ...options };
+  }
 
   submit(item: I): Promise<O> {
     if (this.waiting.length >= this.options.maxWaiting) {

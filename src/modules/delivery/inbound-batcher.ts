@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, DATABASE_WAIT_LIMITS, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher, mayBelongToOneItem } from '../../common/batcher';
 import { InboundRepository, type InboundMessage, type InboundOutcome } from './inbound.repository';
 
 /**
@@ -16,9 +16,6 @@ export class InboundBatcher implements OnModuleDestroy {
     this.batcher = new Batcher({
       write: (items) => inbound.recordMany(items),
       isolate: mayBelongToOneItem,
-      maxBatch: 200,
-      maxInFlight: 2,
-      ...DATABASE_WAIT_LIMITS,
       logger: new Logger(InboundBatcher.name),
       noun: 'inbound messages',
     });

@@ -144,9 +144,7 @@ export class InboundRepository {
 }
 
 /** Per phone, what its stored messages do when applied one at a time in arrival order. */
-export function contactChanges(
-  items: readonly { message: InboundMessage; at: Date }[],
-): ContactChange[] {
+function contactChanges(items: readonly { message: InboundMessage; at: Date }[]): ContactChange[] {
   const byPhone = new Map<string, ContactChange>();
   for (const { message, at } of items) {
     const change = byPhone.get(message.phone) ?? {

@@ -1,12 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, DATABASE_WAIT_LIMITS, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher, mayBelongToOneItem } from '../../common/batcher';
 import { ContactsRepository, type ContactSendState } from './contacts.repository';
 import { OutboxRepository } from './outbox.repository';
 import type { NewOutboundMessage } from './outbox.types';
-
-/** Rows per statement at most, and statements at once. */
-const MAX_BATCH = 200;
-const MAX_IN_FLIGHT = 2;
 
 /**
  * The send path's two database trips, each shared by every request that needs it at the same
@@ -25,18 +21,12 @@ export class SendBatcher implements OnModuleDestroy {
     this.contacts = new Batcher({
       write: (phones) => contacts.sendStateOf(phones),
       isolate: () => false,
-      maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
-      ...DATABASE_WAIT_LIMITS,
       logger,
       noun: 'contact look-ups',
     });
     this.pending = new Batcher({
       write: (messages) => outbox.createPendingMany(messages),
       isolate: mayBelongToOneItem,
-      maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
-      ...DATABASE_WAIT_LIMITS,
       logger,
       noun: 'new messages',
     });

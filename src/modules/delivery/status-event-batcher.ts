@@ -1,11 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, DATABASE_WAIT_LIMITS, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher, mayBelongToOneItem } from '../../common/batcher';
 import type { EventResult, StatusEvent } from './delivery.types';
 import { StatusBatchRepository } from './status-batch.repository';
-
-/** Events per transaction at most, and transactions at once (the pool has room for others). */
-export const MAX_BATCH = 200;
-export const MAX_IN_FLIGHT = 2;
 
 /**
  * Group commit for status events (common/batcher.ts): callers hand in one event each and
@@ -22,9 +18,6 @@ export class StatusEventBatcher implements OnModuleDestroy {
     this.group = new Batcher({
       write: (events) => batches.record(events),
       isolate: mayBelongToOneItem,
-      maxBatch: MAX_BATCH,
-      maxInFlight: MAX_IN_FLIGHT,
-      ...DATABASE_WAIT_LIMITS,
       logger: new Logger(StatusEventBatcher.name),
       noun: 'status events',
     });

@@ -42,12 +42,9 @@ export class OutboundQueue implements OnApplicationShutdown {
     this.adds = new Batcher({
       write: (jobs) => this.addMany(jobs),
       isolate: () => false,
-      maxBatch: 200,
-      maxInFlight: 2,
       // A caller is told false after ENQUEUE_TIMEOUT_MS; its job is not added later (the sweeper
-      // queues the row), and no more than this many wait while Redis is slow.
+      // queues the row).
       maxWaitMs: config.sending.enqueueTimeoutMs,
-      maxWaiting: 5_000,
       logger: this.logger,
       noun: 'jobs',
     });
