@@ -20,6 +20,7 @@ import { InboundBatcher } from './inbound-batcher';
 import { InboundRepository } from './inbound.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
 import { MessagesRepository } from './messages.repository';
+import { OutboxBatcher } from './outbox-batcher';
 import { OutboxRepository } from './outbox.repository';
 import { StatusBatchRepository } from './status-batch.repository';
 import { SendBatcher } from './send-batcher';
@@ -68,6 +69,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     InboundRepository,
     MessageQueriesRepository,
     MessagesRepository,
+    OutboxBatcher,
     OutboxRepository,
     SendBatcher,
     StatusBatchRepository,

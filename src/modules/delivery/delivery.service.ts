@@ -5,6 +5,7 @@ import { DeliveryMetricsService } from './delivery-metrics.service';
 import type { EventResult, StatusEvent } from './delivery.types';
 import { InboundBatcher } from './inbound-batcher';
 import type { InboundMessage, InboundOutcome } from './inbound.repository';
+import { OutboxBatcher } from './outbox-batcher';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
 import { SendBatcher } from './send-batcher';
@@ -28,6 +29,7 @@ export class DeliveryService {
     private readonly batcher: StatusEventBatcher,
     private readonly inbound: InboundBatcher,
     private readonly sendBatcher: SendBatcher,
+    private readonly workerBatcher: OutboxBatcher,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
@@ -48,18 +50,21 @@ export class DeliveryService {
     return id;
   }
 
-  /** A worker takes the message (`dispatching`, attempts + 1), or null when it cannot. */
+  /**
+   * A worker takes the message (`dispatching`, attempts + 1), or null when it cannot; grouped
+   * with the other jobs' claims (OutboxBatcher), resolved after its commit.
+   */
   claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
-    return this.outbox.claimForSend(id, staleMs);
+    return this.workerBatcher.claim(id, staleMs);
   }
 
-  /** Twilio created the message: its SID and first status, together. */
+  /** Twilio created the message: its SID and first status, together (grouped: OutboxBatcher). */
   async recordAccepted(claimed: ClaimedMessage, answer: TwilioAnswer): Promise<void> {
     // Twilio has the message whatever it calls its first status: one we do not know would leave
     // the row `dispatching` without a holder's clock, where nothing picks it up again.
     const status =
       isProgress(answer.status) || isFailure(answer.status) ? answer.status : 'accepted';
-    const result = await this.outbox.recordAccepted(claimed.id, claimed.attempts, {
+    const result = await this.workerBatcher.recordAccepted(claimed.id, claimed.attempts, {
       ...answer,
       status,
     });

@@ -9,7 +9,9 @@ import {
   isFailure,
   outboxMoveFrom,
   outboxMoveTo,
+  STAGE_COLUMNS,
   stagesProvedBy,
+  type StageColumn,
 } from './status-machine';
 
 /** What a worker's own event did to the message. */
@@ -101,20 +103,47 @@ export class OutboxRepository {
    * when another worker holds it or it moved on: the job then does nothing.
    */
   async claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
+    const [claimed] = await this.claimForSendMany([{ id, staleMs }]);
+    return claimed;
+  }
+
+  /**
+   * Many workers' claims at once (the worker's group commit): one result per claim, in order,
+   * exactly as if they were made one at a time in that order: a message claimed twice goes to
+   * the first claim, the second finds it held.
+   */
+  claimForSendMany(
+    claims: readonly { id: string; staleMs: number }[],
+  ): Promise<(ClaimedMessage | null)[]> {
+    return this.inDistinctRounds(claims, (runner, round) => this.claimDistinct(runner, round));
+  }
+
+  /**
+   * Claims of distinct messages in ONE statement (so one implicit transaction with their log
+   * rows), the rows taken in id order so that two workers' batches never deadlock.
+   */
+  private async claimDistinct(
+    runner: DataSource | EntityManager,
+    claims: readonly { id: string; staleMs: number }[],
+  ): Promise<(ClaimedMessage | null)[]> {
+    const sorted = [...claims].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // A takeover's dead holder may have reached Twilio: its start becomes the uncertain mark.
     // The new holder's own clock starts now, so nobody takes the row over again before it is
-    // stale in turn. One statement, so one implicit transaction with its log row.
-    const rows = await this.dataSource.query<ClaimedMessage[]>(
-      `WITH claimed AS (
+    // stale in turn.
+    const rows = await runner.query<ClaimedMessage[]>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::int[]) AS u(id, stale_ms)
+       ), claimed AS (
          UPDATE whatsapp_messages m
             SET status = $3, attempts = m.attempts + 1, updated_at = now(),
                 dispatch_started_at = now(), next_attempt_at = NULL,
                 uncertain_since = CASE WHEN m.status = 'dispatching'
                                        THEN LEAST(m.uncertain_since, m.dispatch_started_at)
                                        ELSE m.uncertain_since END
-          WHERE m.id = $1 AND m.status = ANY($4)
+           FROM input
+          WHERE m.id = input.id AND m.status = ANY($4)
             AND (m.status <> 'dispatching'
-                 OR m.dispatch_started_at < now() - $2 * interval '1 millisecond')
+                 OR m.dispatch_started_at < now() - input.stale_ms * interval '1 millisecond')
           RETURNING m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
                     m.content_variables AS "contentVariables", m.media_urls AS "mediaUrls",
                     m.attempts, m.max_attempts AS "maxAttempts",
@@ -125,9 +154,15 @@ export class OutboxRepository {
          ON CONFLICT DO NOTHING
        )
        SELECT * FROM claimed`,
-      [id, staleMs, outboxMoveTo('claim'), outboxMoveFrom('claim')],
+      [
+        sorted.map((claim) => claim.id),
+        sorted.map((claim) => claim.staleMs),
+        outboxMoveTo('claim'),
+        outboxMoveFrom('claim'),
+      ],
     );
-    return rows.at(0) ?? null;
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return claims.map((claim) => byId.get(claim.id) ?? null);
   }
 
   /**
@@ -137,61 +172,129 @@ export class OutboxRepository {
    * resend it.
    */
   async recordAccepted(id: string, attempt: number, answer: TwilioAnswer): Promise<MoveResult> {
-    const failure = isFailure(answer.status);
-    const parameters = [
-      id,
-      answer.sid,
-      allowedPredecessors(answer.status),
-      answer.status,
-      ...(failure ? [answer.errorCode, answer.errorMessage] : []),
-      attempt,
-      answer.errorCode,
-      answer.errorMessage,
-    ];
-    const n = parameters.length;
+    const [result] = await this.recordAcceptedMany([{ id, attempt, answer }]);
+    return result;
+  }
+
+  /**
+   * Many workers' answers from Twilio at once: one result per answer, in order, exactly as if
+   * they were recorded one at a time in that order (a stale attempt's and the holder's answer
+   * for one message included).
+   */
+  recordAcceptedMany(
+    accepted: readonly { id: string; attempt: number; answer: TwilioAnswer }[],
+  ): Promise<MoveResult[]> {
+    return this.inDistinctRounds(accepted, (runner, round) =>
+      this.recordAcceptedDistinct(runner, round),
+    );
+  }
+
+  /**
+   * Answers for distinct messages in ONE statement: each row's move decided by the state
+   * machine (its allowed predecessors and the stages its status proves, passed per row) and by
+   * whether the answering attempt still holds the row; the worker's log rows in the same
+   * statement.
+   */
+  private async recordAcceptedDistinct(
+    runner: DataSource | EntityManager,
+    accepted: readonly { id: string; attempt: number; answer: TwilioAnswer }[],
+  ): Promise<MoveResult[]> {
+    const proves = (column: StageColumn) =>
+      accepted.map(({ answer }) => stagesProvedBy(answer.status).includes(column));
     // Only the current holder moves the row; a stale one (taken over meanwhile) still leaves
     // the SID, so the new holder's look-up adopts this message instead of creating another.
-    const holds = `old.held = $${n - 2}`;
-    const applies = `(old.previous = ANY($3) AND ${holds})`;
-    const stages = stagesProvedBy(answer.status).map(
+    const holds = 'old.held = d.attempt';
+    const applies = `(${holds} AND old.previous = ANY(string_to_array(d.predecessors, ',')))`;
+    const stages = STAGE_COLUMNS.map(
       (column) =>
-        `${column} = CASE WHEN ${applies} THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
+        `${column} = CASE WHEN ${applies} AND d.proves_${column}
+                          THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
     );
-    const errors = failure
-      ? `error_code = CASE WHEN ${applies} THEN $5 ELSE m.error_code END,
-         error_message = CASE WHEN ${applies} THEN $6 ELSE m.error_message END`
-      : `error_code = CASE WHEN ${applies} THEN NULL ELSE m.error_code END,
-         error_message = CASE WHEN ${applies} THEN NULL ELSE m.error_message END`;
-    // One statement (so one implicit transaction): the move and the worker's log row.
-    const rows = await this.dataSource.query<(StageTimes & { applied: boolean })[]>(
-      `WITH moved AS (
+    const rows = await runner.query<(StageTimes & { id: string; applied: boolean })[]>(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
+                              $6::boolean[], $7::int[], $8::text[],
+                              ${STAGE_COLUMNS.map((_column, index) => `$${9 + index}::boolean[]`).join(', ')})
+                  AS u(id, attempt, sid, status, predecessors, failure, error_code, error_message,
+                       ${STAGE_COLUMNS.map((column) => `proves_${column}`).join(', ')})
+       ), moved AS (
          UPDATE whatsapp_messages m
-            SET twilio_sid = COALESCE(m.twilio_sid, $2),
-                status = CASE WHEN ${applies} THEN $4 ELSE m.status END,
-                ${errors},
-                ${stages.map((stage) => `${stage},`).join(' ')}
+            SET twilio_sid = COALESCE(m.twilio_sid, d.sid),
+                status = CASE WHEN ${applies} THEN d.status ELSE m.status END,
+                error_code = CASE WHEN ${applies}
+                                  THEN CASE WHEN d.failure THEN d.error_code END
+                                  ELSE m.error_code END,
+                error_message = CASE WHEN ${applies}
+                                     THEN CASE WHEN d.failure THEN d.error_message END
+                                     ELSE m.error_message END,
+                ${stages.join(', ')},
                 dispatch_started_at = CASE WHEN ${holds} THEN NULL ELSE m.dispatch_started_at END,
                 uncertain_since = CASE WHEN ${holds} THEN NULL ELSE m.uncertain_since END,
                 last_error_retryable = CASE WHEN ${holds} THEN false ELSE m.last_error_retryable END,
                 updated_at = now()
-           FROM (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
-                  WHERE id = $1 FOR UPDATE) old
-          WHERE m.id = old.id
-          RETURNING m.id, ${applies} AS applied, ${STAGES_RETURNED}
+           FROM input d
+           JOIN (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
+                  WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE) old ON old.id = d.id
+          WHERE m.id = d.id
+          RETURNING m.id, d.sid, d.status, d.error_code, d.error_message, d.attempt,
+                    ${applies} AS applied, ${STAGES_RETURNED}
        ), logged AS (
          INSERT INTO message_status_logs
            (message_id, twilio_sid, status, error_code, error_message, source, applied, attempt)
-         SELECT id, $2, $4, $${n - 1}::int, $${n}::text, 'worker', applied, $${n - 2}::int
-           FROM moved
+         SELECT id, sid, status, error_code, error_message, 'worker', applied, attempt FROM moved
          ON CONFLICT DO NOTHING
        )
-       SELECT applied, "acceptedAt", "sentAt", "deliveredAt", "readAt" FROM moved`,
-      parameters,
+       SELECT id, applied, "acceptedAt", "sentAt", "deliveredAt", "readAt" FROM moved`,
+      [
+        accepted.map(({ id }) => id),
+        accepted.map(({ attempt }) => attempt),
+        accepted.map(({ answer }) => answer.sid),
+        accepted.map(({ answer }) => answer.status),
+        accepted.map(({ answer }) => allowedPredecessors(answer.status).join(',')),
+        accepted.map(({ answer }) => isFailure(answer.status)),
+        accepted.map(({ answer }) => answer.errorCode),
+        accepted.map(({ answer }) => answer.errorMessage),
+        ...STAGE_COLUMNS.map(proves),
+      ],
     );
-    const row = rows.at(0);
-    if (!row) return { applied: false };
-    const { applied, ...stageTimes } = row;
-    return applied ? { applied, stages: stageTimes } : { applied };
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return accepted.map(({ id }) => {
+      const row = byId.get(id);
+      if (!row) return { applied: false };
+      const { applied, id: _id, ...stageTimes } = row;
+      return applied ? { applied, stages: stageTimes } : { applied };
+    });
+  }
+
+  /**
+   * Writes items of which several may concern one message: round k holds each message's k-th
+   * item, so every statement sees distinct messages and one message's items are written in
+   * their order. One round is one statement; more share one transaction, so the whole batch
+   * commits or fails together.
+   */
+  private async inDistinctRounds<I extends { id: string }, O>(
+    items: readonly I[],
+    write: (runner: DataSource | EntityManager, round: readonly I[]) => Promise<O[]>,
+  ): Promise<O[]> {
+    const rounds: number[][] = [];
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const round = seen.get(item.id) ?? 0;
+      seen.set(item.id, round + 1);
+      (rounds[round] ??= []).push(index);
+    });
+    const results = new Array<O>(items.length);
+    const run = async (runner: DataSource | EntityManager): Promise<O[]> => {
+      for (const round of rounds) {
+        const written = await write(
+          runner,
+          round.map((index) => items[index]),
+        );
+        round.forEach((index, position) => (results[index] = written[position]));
+      }
+      return results;
+    };
+    return rounds.length <= 1 ? run(this.dataSource) : this.dataSource.transaction(run);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   decideTransition,
   eventOrder,
   isFailure,
+  STAGE_COLUMNS,
   stagesProvedBy,
   type StageColumn,
 } from './status-machine';
@@ -28,14 +29,6 @@ interface MessageChange {
   failure: boolean;
   stages: Partial<Record<StageColumn, Date>>;
 }
-
-const STAGE_COLUMNS: readonly StageColumn[] = [
-  'accepted_at',
-  'sent_at',
-  'delivered_at',
-  'read_at',
-  'failed_at',
-];
 
 /**
  * Applies a batch of status events in ONE transaction with multi-row statements: lock the

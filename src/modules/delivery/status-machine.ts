@@ -123,6 +123,13 @@ export function allowedPredecessors(incoming: string): string[] {
 
 /** Stage timestamp columns an event proves (read proves delivered and sent). */
 export type StageColumn = 'accepted_at' | 'sent_at' | 'delivered_at' | 'read_at' | 'failed_at';
+export const STAGE_COLUMNS: readonly StageColumn[] = [
+  'accepted_at',
+  'sent_at',
+  'delivered_at',
+  'read_at',
+  'failed_at',
+];
 
 export function stagesProvedBy(status: string): StageColumn[] {
   switch (status) {
