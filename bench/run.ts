@@ -151,6 +151,13 @@ function appEnv(
   };
 }
 
+/** BENCH_CPU_PROF=1: a V8 CPU profile of the process (app or simulator), next to its log. */
+function cpuProfile(name: string): string[] {
+  return process.env.BENCH_CPU_PROF === '1'
+    ? ['--cpu-prof', `--cpu-prof-dir=${LOGS}`, `--cpu-prof-name=${stamp}-${name}.cpuprofile`]
+    : [];
+}
+
 async function startApp(
   name: string,
   role: 'api' | 'worker' | 'all',
@@ -159,17 +166,12 @@ async function startApp(
   prefix: string,
   extra: Record<string, string> = {},
 ): Promise<BenchProcess> {
-  // BENCH_CPU_PROF=1: a V8 CPU profile of every app process, next to its log.
-  const profile =
-    process.env.BENCH_CPU_PROF === '1'
-      ? ['--cpu-prof', `--cpu-prof-dir=${LOGS}`, `--cpu-prof-name=${stamp}-${name}.cpuprofile`]
-      : [];
   const app = startProcess(
     name,
     join(DIST, 'src', 'main.js'),
     appEnv(role, port, simPort, prefix, extra),
     join(LOGS, `${stamp}-${name}.log`),
-    profile,
+    cpuProfile(name),
   );
   await app.waitFor(/"msg":"Listening"/, 60_000);
   return app;
@@ -599,6 +601,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'info',
       },
       join(LOGS, `${stamp}-simulator.log`),
+      cpuProfile('simulator'),
     );
     const baseline = startProcess(
       'baseline',
