@@ -178,7 +178,7 @@ describe('per-user read limit', () => {
 });
 
 describe('bounded reads beside webhooks', () => {
-  // Its own database: 50,000 seeded messages must not slow the other files' reads.
+  // Its own database: 200,000 seeded messages must not slow the other files' reads.
   const url = databaseUrlFor(`wa_test_${Date.now()}_${randomBytes(3).toString('hex')}_reads`);
   let test: TestApp;
   let viewer: TestUser;
@@ -188,9 +188,11 @@ describe('bounded reads beside webhooks', () => {
     await ensureDatabase(url);
     await runMigrations({ url, poolSize: 2 });
     const config = testConfig({ DATABASE_URL: url, ROLE: 'api', READ_RATE_LIMIT: '1000' });
-    // Reads that cannot finish: the seed takes far longer to scan than the statement timeout,
-    // and a queued read gives up before the 20th gets a connection.
-    Object.assign(config.database, { readStatementTimeoutMs: 100, readWaitMs: 300 });
+    // Reads that cannot finish: the seed takes far longer to scan than the statement timeout
+    // (200,000 messages in the window: ~170 ms on a fast machine, so a margin of over 3x; with
+    // 50,000 a fast machine finished them in time and nothing was shed), and a queued read gives
+    // up before the 20th gets a connection.
+    Object.assign(config.database, { readStatementTimeoutMs: 50, readWaitMs: 300 });
     test = await startTestApp({}, config);
     viewer = await createUser(test.app, 'viewer');
     db = test.app.get(DataSource);
@@ -200,8 +202,8 @@ describe('bounded reads beside webhooks', () => {
        SELECT 'outbound', 'whatsapp:+14155550100', (ARRAY['delivered', 'read', 'failed', 'sent'])[1 + i % 4],
               1, 8, t, t, t + interval '1 second', t + interval '3 seconds', t + interval '9 seconds',
               CASE WHEN i % 4 = 2 THEN 30000 + i % 7 END
-         FROM generate_series(1, 50000) AS i,
-              LATERAL (SELECT timestamptz '2001-01-01' + i * interval '50 seconds' AS t) AS x`,
+         FROM generate_series(1, 200000) AS i,
+              LATERAL (SELECT timestamptz '2001-01-01' + i * interval '12 seconds' AS t) AS x`,
     );
     await db.query('ANALYZE whatsapp_messages');
   });
