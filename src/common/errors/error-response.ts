@@ -27,9 +27,11 @@ const INTERNAL_MESSAGE = 'An unexpected error occurred; quote the errorId when r
 /** Retry-After of a read shed by its bounds: the read statement timeout frees a slot by then. */
 export const READ_RETRY_AFTER_SECONDS = 5;
 
-// SQLSTATEs query_canceled (what statement_timeout raises), too_many_connections and
-// cannot_connect_now, and Node's code for a server that refuses connections.
-const UNAVAILABLE_CODES: ReadonlySet<string> = new Set(['57014', '53300', '57P03', 'ECONNREFUSED']);
+// SQLSTATEs too_many_connections and cannot_connect_now, and Node's code for a server that
+// refuses connections: no connection could be had.
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set(['53300', '57P03', 'ECONNREFUSED']);
+// ...and query_canceled (what statement_timeout raises).
+const UNAVAILABLE_CODES: ReadonlySet<string> = new Set([...UNREACHABLE_CODES, '57014']);
 // pg and pg-pool raise these as plain Errors, with no SQLSTATE. The first two (and the codes)
 // prove the statement did not run or was rolled back: no connection was made, or the server
 // cancelled it.
@@ -107,16 +109,28 @@ export function isDataException(exception: unknown): boolean {
  * may still commit); so is everything else.
  */
 export function isNotWritten(error: unknown): boolean {
-  return databaseFailure(error, NOT_WRITTEN_MESSAGES);
+  return databaseFailure(error, UNAVAILABLE_CODES, NOT_WRITTEN_MESSAGES);
+}
+
+/**
+ * No connection could be had at all (refused, too many, pool wait over): retrying the items of a
+ * failed batch one at a time would only fail each of them again, slowly.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  return databaseFailure(error, UNREACHABLE_CODES, NOT_WRITTEN_MESSAGES);
 }
 
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
 function isDatabaseUnavailable(error: unknown): boolean {
-  return databaseFailure(error, UNAVAILABLE_MESSAGES);
+  return databaseFailure(error, UNAVAILABLE_CODES, UNAVAILABLE_MESSAGES);
 }
 
 /** Whether the error or one of its causes (TypeORM's driverError, pg's cause) is one of these. */
-function databaseFailure(error: unknown, messages: ReadonlySet<string>): boolean {
+function databaseFailure(
+  error: unknown,
+  codes: ReadonlySet<string>,
+  messages: ReadonlySet<string>,
+): boolean {
   let current = error;
   for (let depth = 0; depth < 4 && typeof current === 'object' && current !== null; depth += 1) {
     const { code, message, driverError, cause } = current as {
@@ -125,7 +139,7 @@ function databaseFailure(error: unknown, messages: ReadonlySet<string>): boolean
       driverError?: unknown;
       cause?: unknown;
     };
-    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof code === 'string' && codes.has(code)) return true;
     if (typeof message === 'string' && messages.has(message)) return true;
     current = driverError ?? cause;
   }

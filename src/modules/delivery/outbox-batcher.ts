@@ -1,5 +1,8 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { Batcher, mayBelongToOneItem } from '../../common/batcher';
+import { isDatabaseUnreachable } from '../../common/errors/error-response';
+import type { AppConfig } from '../../config/app-config';
+import { APP_CONFIG } from '../../config/config.constants';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, TwilioAnswer } from './outbox.types';
 
@@ -10,6 +13,14 @@ import type { ClaimedMessage, TwilioAnswer } from './outbox.types';
  * row's commit: it calls Twilio only after its claim committed, and finishes only after the
  * answer did. A message claimed (or answered) twice in one batch is decided as one at a time,
  * in arrival order (OutboxRepository), so a duplicate job can never send it twice.
+ *
+ * Twilio's answers are worth more than claims: each one is a message Twilio already has. A claim
+ * that fails only delays its message (the row stays `pending`; the sweeper re-queues it). An
+ * answer that fails leaves the row `dispatching` without its SID until a callback or a takeover
+ * (which looks at Twilio first) repairs it. So an answer batch that fails for any reason but an
+ * unreachable database (a statement timeout because one row was locked, say) is written again
+ * one answer at a time — safe, as an answer written twice changes nothing the second time — and
+ * answers wait for their batch as long as a holder's claim lasts rather than the 3 s of a request.
  */
 @Injectable()
 export class OutboxBatcher implements OnModuleDestroy {
@@ -19,7 +30,7 @@ export class OutboxBatcher implements OnModuleDestroy {
     MoveResult
   >;
 
-  constructor(outbox: OutboxRepository) {
+  constructor(outbox: OutboxRepository, @Inject(APP_CONFIG) config: AppConfig) {
     const logger = new Logger(OutboxBatcher.name);
     this.claims = new Batcher({
       write: (claims) => outbox.claimForSendMany(claims),
@@ -29,7 +40,9 @@ export class OutboxBatcher implements OnModuleDestroy {
     });
     this.answers = new Batcher({
       write: (answers) => outbox.recordAcceptedMany(answers),
-      isolate: mayBelongToOneItem,
+      isolate: (error) => !isDatabaseUnreachable(error),
+      // Two thirds of a holder's claim: an answer lands (or fails) before a takeover may start.
+      maxWaitMs: (config.sending.dispatchStaleMs * 2) / 3,
       logger,
       noun: "Twilio's answers",
     });

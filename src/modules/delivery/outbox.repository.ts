@@ -120,19 +120,19 @@ export class OutboxRepository {
 
   /**
    * Claims of distinct messages in ONE statement (so one implicit transaction with their log
-   * rows), the rows taken in id order so that two workers' batches never deadlock.
+   * rows). The rows are locked in id order, so two workers' batches (and status batches, which
+   * lock in id order too) never deadlock; each result is matched to its claim by position.
    */
   private async claimDistinct(
     runner: DataSource | EntityManager,
     claims: readonly { id: string; staleMs: number }[],
   ): Promise<(ClaimedMessage | null)[]> {
-    const sorted = [...claims].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     // A takeover's dead holder may have reached Twilio: its start becomes the uncertain mark.
     // The new holder's own clock starts now, so nobody takes the row over again before it is
     // stale in turn.
-    const rows = await runner.query<ClaimedMessage[]>(
+    const rows = await runner.query<(ClaimedMessage & { ord: string })[]>(
       `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::int[]) AS u(id, stale_ms)
+         SELECT * FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS u(id, stale_ms, ord)
        ), claimed AS (
          UPDATE whatsapp_messages m
             SET status = $3, attempts = m.attempts + 1, updated_at = now(),
@@ -141,10 +141,12 @@ export class OutboxRepository {
                                        THEN LEAST(m.uncertain_since, m.dispatch_started_at)
                                        ELSE m.uncertain_since END
            FROM input
+           JOIN (SELECT id FROM whatsapp_messages WHERE id = ANY($1::uuid[])
+                  ORDER BY id FOR UPDATE) locked ON locked.id = input.id
           WHERE m.id = input.id AND m.status = ANY($4)
             AND (m.status <> 'dispatching'
                  OR m.dispatch_started_at < now() - input.stale_ms * interval '1 millisecond')
-          RETURNING m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
+          RETURNING input.ord, m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
                     m.content_variables AS "contentVariables", m.media_urls AS "mediaUrls",
                     m.attempts, m.max_attempts AS "maxAttempts",
                     m.uncertain_since AS "uncertainSince"
@@ -155,14 +157,15 @@ export class OutboxRepository {
        )
        SELECT * FROM claimed`,
       [
-        sorted.map((claim) => claim.id),
-        sorted.map((claim) => claim.staleMs),
+        claims.map((claim) => claim.id),
+        claims.map((claim) => claim.staleMs),
         outboxMoveTo('claim'),
         outboxMoveFrom('claim'),
       ],
     );
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return claims.map((claim) => byId.get(claim.id) ?? null);
+    const results = claims.map((): ClaimedMessage | null => null);
+    for (const { ord, ...claimed } of rows) results[Number(ord) - 1] = claimed;
+    return results;
   }
 
   /**
@@ -210,13 +213,14 @@ export class OutboxRepository {
         `${column} = CASE WHEN ${applies} AND d.proves_${column}
                           THEN COALESCE(m.${column}, now()) ELSE m.${column} END`,
     );
-    const rows = await runner.query<(StageTimes & { id: string; applied: boolean })[]>(
+    const rows = await runner.query<(StageTimes & { ord: string; applied: boolean })[]>(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
                               $6::boolean[], $7::int[], $8::text[],
                               ${STAGE_COLUMNS.map((_column, index) => `$${9 + index}::boolean[]`).join(', ')})
+                  WITH ORDINALITY
                   AS u(id, attempt, sid, status, predecessors, failure, error_code, error_message,
-                       ${STAGE_COLUMNS.map((column) => `proves_${column}`).join(', ')})
+                       ${STAGE_COLUMNS.map((column) => `proves_${column}`).join(', ')}, ord)
        ), moved AS (
          UPDATE whatsapp_messages m
             SET twilio_sid = COALESCE(m.twilio_sid, d.sid),
@@ -236,7 +240,7 @@ export class OutboxRepository {
            JOIN (SELECT id, status AS previous, attempts AS held FROM whatsapp_messages
                   WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE) old ON old.id = d.id
           WHERE m.id = d.id
-          RETURNING m.id, d.sid, d.status, d.error_code, d.error_message, d.attempt,
+          RETURNING d.ord, m.id, d.sid, d.status, d.error_code, d.error_message, d.attempt,
                     ${applies} AS applied, ${STAGES_RETURNED}
        ), logged AS (
          INSERT INTO message_status_logs
@@ -244,7 +248,7 @@ export class OutboxRepository {
          SELECT id, sid, status, error_code, error_message, 'worker', applied, attempt FROM moved
          ON CONFLICT DO NOTHING
        )
-       SELECT id, applied, "acceptedAt", "sentAt", "deliveredAt", "readAt" FROM moved`,
+       SELECT ord, applied, "acceptedAt", "sentAt", "deliveredAt", "readAt" FROM moved`,
       [
         accepted.map(({ id }) => id),
         accepted.map(({ attempt }) => attempt),
@@ -257,13 +261,11 @@ export class OutboxRepository {
         ...STAGE_COLUMNS.map(proves),
       ],
     );
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return accepted.map(({ id }) => {
-      const row = byId.get(id);
-      if (!row) return { applied: false };
-      const { applied, id: _id, ...stageTimes } = row;
-      return applied ? { applied, stages: stageTimes } : { applied };
-    });
+    const results = accepted.map((): MoveResult => ({ applied: false }));
+    for (const { ord, applied, ...stageTimes } of rows) {
+      results[Number(ord) - 1] = applied ? { applied, stages: stageTimes } : { applied };
+    }
+    return results;
   }
 
   /**
@@ -279,8 +281,10 @@ export class OutboxRepository {
     const rounds: number[][] = [];
     const seen = new Map<string, number>();
     items.forEach((item, index) => {
-      const round = seen.get(item.id) ?? 0;
-      seen.set(item.id, round + 1);
+      // The database's spelling of a uuid: one message is one key however its id is written.
+      const key = item.id.toLowerCase();
+      const round = seen.get(key) ?? 0;
+      seen.set(key, round + 1);
       (rounds[round] ??= []).push(index);
     });
     const results = new Array<O>(items.length);

@@ -50,43 +50,52 @@ export class DispatchService {
       return {};
     }
     const context = { messageId, attempt: claimed.attempts, to: maskPhone(claimed.to) };
-    let sent: TwilioMessage;
+    let answer: { message: TwilioMessage; adopted: boolean };
     try {
-      if (claimed.uncertainSince !== null) {
-        const existing = await this.findAtTwilio(claimed, claimed.uncertainSince);
-        if (existing) {
-          this.logger.log(
-            { ...context, sid: existing.sid },
-            'Adopted the message an earlier attempt created',
-          );
-          await this.accept(claimed, existing);
-          return {};
-        }
-      }
-      sent = await this.twilio.createMessage({
-        to: claimed.to,
-        ...(claimed.from !== null ? { from: claimed.from } : {}),
-        ...(claimed.from === null && this.config.twilio.messagingServiceSid
-          ? { messagingServiceSid: this.config.twilio.messagingServiceSid }
-          : {}),
-        ...(claimed.body !== null ? { body: claimed.body } : {}),
-        mediaUrls: claimed.mediaUrls,
-        ...(claimed.contentSid !== null ? { contentSid: claimed.contentSid } : {}),
-        ...(claimed.contentVariables !== null
-          ? { contentVariables: claimed.contentVariables }
-          : {}),
-        statusCallback: this.statusCallbackFor(claimed.id),
-      });
+      const found =
+        claimed.uncertainSince === null
+          ? null
+          : await this.findAtTwilio(claimed, claimed.uncertainSince);
+      answer = found
+        ? { message: found, adopted: true }
+        : { message: await this.create(claimed), adopted: false };
     } catch (error) {
       return this.handleFailure(claimed, error, context);
     }
-    await this.accept(claimed, sent);
+    // Twilio has the message from here on. Recording it is outside the try: a write that fails
+    // must not count as a failed send (retried, or on the last attempt marked failed) — the job
+    // fails instead, and the row stays `dispatching` until a callback or a takeover (which looks
+    // at Twilio first) records it.
+    const { message, adopted } = answer;
+    await this.accept(claimed, message);
+    if (adopted) {
+      this.logger.log(
+        { ...context, sid: message.sid },
+        'Adopted the message an earlier attempt created',
+      );
+      return {};
+    }
     this.attempts.inc({ result: 'ok', error_code: '' });
     this.logger.log(
-      { ...context, sid: sent.sid, status: sent.status },
+      { ...context, sid: message.sid, status: message.status },
       'Twilio accepted the message',
     );
     return {};
+  }
+
+  private create(claimed: ClaimedMessage): Promise<TwilioMessage> {
+    return this.twilio.createMessage({
+      to: claimed.to,
+      ...(claimed.from !== null ? { from: claimed.from } : {}),
+      ...(claimed.from === null && this.config.twilio.messagingServiceSid
+        ? { messagingServiceSid: this.config.twilio.messagingServiceSid }
+        : {}),
+      ...(claimed.body !== null ? { body: claimed.body } : {}),
+      mediaUrls: claimed.mediaUrls,
+      ...(claimed.contentSid !== null ? { contentSid: claimed.contentSid } : {}),
+      ...(claimed.contentVariables !== null ? { contentVariables: claimed.contentVariables } : {}),
+      statusCallback: this.statusCallbackFor(claimed.id),
+    });
   }
 
   /** PUBLIC_BASE_URL/api/v1/whatsapp/status?mid=<id>#rc=3&rp=5xx,rt,ct (the fragment is not signed). */
