@@ -33,8 +33,16 @@ const start = fc.record({
   attempts: fc.integer({ min: 0, max: 2 }),
   holderDied: fc.boolean(),
   uncertain: fc.boolean(),
+  backoffUntil: fc.constantFrom(null, -60_000, 500, 60_000),
 });
-type Start = { status: string; attempts: number; holderDied: boolean; uncertain: boolean };
+type Start = {
+  status: string;
+  attempts: number;
+  holderDied: boolean;
+  uncertain: boolean;
+  /** next_attempt_at, in ms from now: a retry's backoff (ended, nearly ended, or running). */
+  backoffUntil: number | null;
+};
 
 const claim = fc.integer({ min: 0, max: 3 });
 const answer = fc.record({
@@ -56,6 +64,8 @@ interface ModelRow {
   /** dispatch_started_at: none, recent (a live holder) or a minute old (a dead one). */
   started: 'fresh' | 'old' | null;
   uncertain: boolean;
+  /** next_attempt_at is more than the allowed clock skew (1 s) ahead: the backoff runs. */
+  backingOff: boolean;
   stages: StageColumn[];
   logs: ModelLog[];
 }
@@ -78,6 +88,7 @@ function modelOf(s: Start): ModelRow {
     retryable: false,
     started: s.status === 'dispatching' ? (s.holderDied ? 'old' : 'fresh') : null,
     uncertain: s.uncertain,
+    backingOff: s.backoffUntil !== null && s.backoffUntil > 1_000,
     stages: [],
     logs: [
       { status: 'pending', source: 'api', applied: true, attempt: 0, sid: null, errorCode: null },
@@ -96,10 +107,15 @@ function addLog(row: ModelRow, log: ModelLog): void {
   if (!taken) row.logs.push(log);
 }
 
-/** The claim rule: a `pending` row, or a `dispatching` one whose holder died, goes to the caller. */
+/**
+ * The claim rule: a `pending` row whose backoff has ended (give or take the clock skew), or a
+ * `dispatching` one whose holder died, goes to the caller.
+ */
 function modelClaim(row: ModelRow): { attempts: number; uncertain: boolean } | null {
   const takeover = row.status === 'dispatching' && row.started === 'old';
-  if (row.status !== 'pending' && !takeover) return null;
+  const due = row.status === 'pending' && !row.backingOff;
+  if (!due && !takeover) return null;
+  row.backingOff = false;
   row.status = 'dispatching';
   row.attempts += 1;
   row.started = 'fresh';
@@ -197,9 +213,10 @@ describe("the worker's grouped claims and answers on the real database", () => {
             SET status = $2, attempts = $3,
                 dispatch_started_at = CASE WHEN $2 = 'dispatching'
                   THEN now() - CASE WHEN $4 THEN interval '1 minute' ELSE interval '0' END END,
-                uncertain_since = CASE WHEN $5 THEN now() - interval '2 minutes' END
+                uncertain_since = CASE WHEN $5 THEN now() - interval '2 minutes' END,
+                next_attempt_at = now() + $6 * interval '1 millisecond'
           WHERE id = $1`,
-        [id, s.status, s.attempts, s.holderDied, s.uncertain],
+        [id, s.status, s.attempts, s.holderDied, s.uncertain, s.backoffUntil],
       );
       ids.push(id);
     }
@@ -228,6 +245,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
                        WHEN dispatch_started_at < now() - interval '30 seconds' THEN 'old'
                        ELSE 'fresh' END AS started,
                   uncertain_since IS NOT NULL AS uncertain,
+                  COALESCE(next_attempt_at > now() + interval '1 second', false) AS backing_off,
                   array_remove(ARRAY[
                     CASE WHEN accepted_at IS NOT NULL THEN 'accepted_at' END,
                     CASE WHEN sent_at IS NOT NULL THEN 'sent_at' END,
@@ -254,6 +272,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
             retryable: m.last_error_retryable as boolean,
             started: m.started as ModelRow['started'],
             uncertain: m.uncertain as boolean,
+            backingOff: m.backing_off as boolean,
             stages: [...(m.stages as StageColumn[])].sort(),
             logs: sortedLogs(
               logs

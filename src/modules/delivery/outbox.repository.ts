@@ -21,6 +21,13 @@ export interface MoveResult {
   stages?: StageTimes;
 }
 
+/**
+ * A retry's job becomes due on the worker's clock, its backoff ends on PostgreSQL's: a job may
+ * claim a row this much before the backoff ends, so a small skew between the two clocks never
+ * turns the row's own job away (that would only delay it until the sweeper, but still).
+ */
+const BACKOFF_CLOCK_SKEW_MS = 1_000;
+
 const STAGES_RETURNED = `m.accepted_at AS "acceptedAt", m.sent_at AS "sentAt",
   m.delivered_at AS "deliveredAt", m.read_at AS "readAt"`;
 
@@ -100,7 +107,9 @@ export class OutboxRepository {
 
   /**
    * `pending` → `dispatching` (or a `dispatching` row whose worker died), attempts + 1. Null
-   * when another worker holds it or it moved on: the job then does nothing.
+   * when another worker holds it, it moved on, or its retry's backoff has not ended (a duplicate
+   * job that arrived early): the job then does nothing, and the row's own job (or the sweeper,
+   * once it is due) claims it later.
    */
   async claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
     const [claimed] = await this.claimForSendMany([{ id, staleMs }]);
@@ -146,6 +155,8 @@ export class OutboxRepository {
           WHERE m.id = input.id AND m.status = ANY($4)
             AND (m.status <> 'dispatching'
                  OR m.dispatch_started_at < now() - input.stale_ms * interval '1 millisecond')
+            AND (m.status <> 'pending' OR m.next_attempt_at IS NULL
+                 OR m.next_attempt_at <= now() + $5 * interval '1 millisecond')
           RETURNING input.ord, m.id, m."from", m."to", m.body, m.content_sid AS "contentSid",
                     m.content_variables AS "contentVariables", m.media_urls AS "mediaUrls",
                     m.attempts, m.max_attempts AS "maxAttempts",
@@ -161,6 +172,7 @@ export class OutboxRepository {
         claims.map((claim) => claim.staleMs),
         outboxMoveTo('claim'),
         outboxMoveFrom('claim'),
+        BACKOFF_CLOCK_SKEW_MS,
       ],
     );
     const results = claims.map((): ClaimedMessage | null => null);
