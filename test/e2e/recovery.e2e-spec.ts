@@ -7,6 +7,7 @@ import { DeliveryService } from '../../src/modules/delivery/delivery.service';
 import { DispatchService } from '../../src/modules/messaging/dispatch.service';
 import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { TwilioClient } from '../../src/modules/twilio/twilio.client';
+import { outboundMessage } from '../support/outbox-fixtures';
 import { Stack } from '../support/stack';
 
 // The recovery invariant, as a property: whatever statement a crash interrupts on the send
@@ -96,19 +97,12 @@ describe('recovery: a crash at any statement of the send and failure paths', () 
   });
 
   async function newMessage(path: Path): Promise<string> {
-    return delivery.createPending({
-      from: 'whatsapp:+14155238886',
-      to: `whatsapp:${TO[path]}`,
-      body: `recovery ${path} ${randomUUID()}`,
-      contentSid: null,
-      contentVariables: null,
-      mediaUrls: [],
-      reference: null,
-      metadata: null,
-      createdBy: stack.sender.id,
-      idempotencyKey: null,
-      maxAttempts: 8,
-    });
+    return delivery.createPending(
+      outboundMessage(stack.sender.id, {
+        to: `whatsapp:${TO[path]}`,
+        body: `recovery ${path} ${randomUUID()}`,
+      }),
+    );
   }
 
   async function statusOf(id: string): Promise<string> {

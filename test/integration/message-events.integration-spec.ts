@@ -5,6 +5,7 @@ import type { EventResult, StatusEvent } from '../../src/modules/delivery/delive
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
 import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
+import { insertSender, outboundMessage } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 describe('status events and the outbox claim on the real database', () => {
@@ -21,11 +22,7 @@ describe('status events and the outbox claim on the real database', () => {
     const batches = new StatusBatchRepository(dataSource);
     events = { record: async (event) => (await batches.record([event]))[0] };
     outbox = new OutboxRepository(dataSource);
-    const [user] = await dataSource.query<{ id: string }[]>(
-      `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
-      [`events-${randomUUID()}@example.com`],
-    );
-    userId = user.id;
+    userId = await insertSender(dataSource, 'events');
   });
 
   afterAll(async () => {
@@ -39,20 +36,7 @@ describe('status events and the outbox claim on the real database', () => {
       [id],
     );
 
-  const newMessage = () =>
-    outbox.createPending({
-      from: 'whatsapp:+14155238886',
-      to: 'whatsapp:+14155550100',
-      body: 'x',
-      contentSid: null,
-      contentVariables: null,
-      mediaUrls: [],
-      reference: null,
-      metadata: null,
-      createdBy: userId,
-      idempotencyKey: null,
-      maxAttempts: 8,
-    });
+  const newMessage = () => outbox.createPending(outboundMessage(userId));
 
   const row = async (id: string) =>
     (

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
@@ -7,6 +7,7 @@ import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.r
 import { StatusEventBatcher } from '../../src/modules/delivery/status-event-batcher';
 import { eventOrder } from '../../src/modules/delivery/status-machine';
 import { OneAtATimeEvents } from '../support/one-at-a-time-events';
+import { insertSender } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 // Group commit must not change what happens: a batch of events gives exactly the outcomes and
@@ -37,11 +38,7 @@ describe('group commit of status events on the real database', () => {
     ).initialize();
     single = new OneAtATimeEvents(dataSource);
     batches = new StatusBatchRepository(dataSource);
-    const [user] = await dataSource.query<{ id: string }[]>(
-      `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
-      [`batch-${randomUUID()}@example.com`],
-    );
-    userId = user.id;
+    userId = await insertSender(dataSource, 'batch');
   });
 
   afterAll(async () => {

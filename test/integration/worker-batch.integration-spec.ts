@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import * as fc from 'fast-check';
@@ -14,6 +14,7 @@ import {
   stagesProvedBy,
   type StageColumn,
 } from '../../src/modules/delivery/status-machine';
+import { insertSender, outboundMessage } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 // The worker's claims and Twilio's answers are grouped across jobs. That must not change what
@@ -175,11 +176,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 6 }, []),
     ).initialize();
     outbox = new OutboxRepository(dataSource);
-    const [user] = await dataSource.query<{ id: string }[]>(
-      `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
-      [`worker-batch-${randomUUID()}@example.com`],
-    );
-    userId = user.id;
+    userId = await insertSender(dataSource, 'worker-batch');
     Logger.overrideLogger(false);
   });
 
@@ -187,20 +184,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
     await dataSource.destroy();
   });
 
-  const newMessage = () =>
-    outbox.createPending({
-      from: 'whatsapp:+14155238886',
-      to: 'whatsapp:+14155550100',
-      body: 'x',
-      contentSid: null,
-      contentVariables: null,
-      mediaUrls: [],
-      reference: null,
-      metadata: null,
-      createdBy: userId,
-      idempotencyKey: null,
-      maxAttempts: 8,
-    });
+  const newMessage = () => outbox.createPending(outboundMessage(userId));
 
   /** Four messages in the given states, with SIDs of their own (two worlds never share one). */
   async function world(starts: Start[]) {

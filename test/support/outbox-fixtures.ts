@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { NewOutboundMessage } from '../../src/modules/delivery/outbox.types';
+
+/** A sender user straight in the database, for tests that write messages without the API. */
+export async function insertSender(dataSource: DataSource, prefix: string): Promise<string> {
+  const [user] = await dataSource.query<{ id: string }[]>(
+    `INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'sender') RETURNING id`,
+    [`${prefix}-${randomUUID()}@example.com`],
+  );
+  return user.id;
+}
+
+/** A text send as the API would accept it; `overrides` change any field. */
+export function outboundMessage(
+  createdBy: string,
+  overrides: Partial<NewOutboundMessage> = {},
+): NewOutboundMessage {
+  return {
+    from: 'whatsapp:+14155238886',
+    to: 'whatsapp:+14155550100',
+    body: 'x',
+    contentSid: null,
+    contentVariables: null,
+    mediaUrls: [],
+    reference: null,
+    metadata: null,
+    createdBy,
+    idempotencyKey: null,
+    maxAttempts: 8,
+    ...overrides,
+  };
+}
