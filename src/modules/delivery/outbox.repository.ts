@@ -22,9 +22,10 @@ export interface MoveResult {
 }
 
 /**
- * A retry's job becomes due on the worker's clock, its backoff ends on PostgreSQL's: a job may
- * claim a row this much before the backoff ends, so a small skew between the two clocks never
- * turns the row's own job away (that would only delay it until the sweeper, but still).
+ * A retry's backoff is set and checked on PostgreSQL's clock, but its job becomes due on the
+ * clocks of two worker hosts: the one that added it (its time plus the delay) and the one that
+ * runs it. A job may claim a row this much before the backoff ends, so a small skew between two
+ * worker hosts never turns the row's own job away (that would only delay it until the sweeper).
  */
 const BACKOFF_CLOCK_SKEW_MS = 1_000;
 

@@ -62,24 +62,25 @@ export class DispatchService {
     } catch (error) {
       return this.handleFailure(claimed, error, context);
     }
-    // Twilio has the message from here on. Recording it is outside the try: a write that fails
+    // Twilio has the message from here on: said in the log first, so a write that fails still
+    // leaves its SID beside the message id. Recording it is outside the try: a write that fails
     // must not count as a failed send (retried, or on the last attempt marked failed) — the job
     // fails instead, and the row stays `dispatching` until a callback or a takeover (which looks
     // at Twilio first) records it.
     const { message, adopted } = answer;
-    await this.accept(claimed, message);
     if (adopted) {
       this.logger.log(
         { ...context, sid: message.sid },
         'Adopted the message an earlier attempt created',
       );
-      return {};
+    } else {
+      this.attempts.inc({ result: 'ok', error_code: '' });
+      this.logger.log(
+        { ...context, sid: message.sid, status: message.status },
+        'Twilio accepted the message',
+      );
     }
-    this.attempts.inc({ result: 'ok', error_code: '' });
-    this.logger.log(
-      { ...context, sid: message.sid, status: message.status },
-      'Twilio accepted the message',
-    );
+    await this.accept(claimed, message);
     return {};
   }
 

@@ -66,9 +66,16 @@ export class OutboundProcessor
     }
   }
 
-  /** Dispatch settles Twilio's failures itself: a job that fails hit something unexpected. */
+  /**
+   * Dispatch settles Twilio's failures itself: a job that fails hit something unexpected (the
+   * database refused a write, say). The row stays where it was; the sweeper picks it up.
+   */
   @OnWorkerEvent('failed')
   onFailed(job: Job<SendJobData> | undefined, error: Error): void {
+    this.logger.warn(
+      { messageId: job?.data.messageId, jobId: job?.id, err: error },
+      'Send job failed; the sweeper will pick the message up',
+    );
     reportError(error, { messageId: job?.data.messageId, jobId: job?.id });
   }
 

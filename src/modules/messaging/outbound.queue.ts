@@ -35,7 +35,10 @@ export class OutboundQueue implements OnApplicationShutdown {
     this.queue = new Queue<SendJobData>(QueueName.Outbound, {
       connection: this.connection,
       prefix: config.redis.queuePrefix,
-      // Finished jobs are removed, so an id is only ever "held" while its job can still run.
+      // Finished jobs are removed, so an id is only ever "held" while its job can still run. Keep
+      // it so: the sweeper re-adds `<id>-<attempt>` for a row whose job ran without claiming it
+      // (an early duplicate, a job turned away by its backoff), and BullMQ silently drops an add
+      // whose id a retained completed job still holds — the row would wait for ever.
       defaultJobOptions: { removeOnComplete: true, removeOnFail: true, attempts: 1 },
     });
     this.queue.on('error', () => undefined); // the connection logs state changes once
