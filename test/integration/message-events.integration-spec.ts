@@ -5,7 +5,7 @@ import type { EventResult, StatusEvent } from '../../src/modules/delivery/delive
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
 import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
-import { insertSender, outboundMessage } from '../support/outbox-fixtures';
+import { claimOne, insertSender, outboundMessage, recordOne } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 describe('status events and the outbox claim on the real database', () => {
@@ -176,19 +176,19 @@ describe('status events and the outbox claim on the real database', () => {
   it('should let exactly one of 20 concurrent workers claim a row', async () => {
     const id = await newMessage();
     const claims = await Promise.all(
-      Array.from({ length: 20 }, () => outbox.claimForSend(id, 30_000)),
+      Array.from({ length: 20 }, () => claimOne(outbox, id, 30_000)),
     );
     const won = claims.filter((claim) => claim !== null);
     expect(won).toHaveLength(1);
     expect(won[0]).toMatchObject({ id, attempts: 1, uncertainSince: null });
-    expect(await outbox.claimForSend(id, 30_000)).toBeNull();
+    expect(await claimOne(outbox, id, 30_000)).toBeNull();
   });
 
   it("should hand a dead worker's row to the next claim, marked uncertain since the first attempt", async () => {
     const id = await newMessage();
-    const first = await outbox.claimForSend(id, 30_000);
+    const first = await claimOne(outbox, id, 30_000);
     await holderDied(id);
-    const second = await outbox.claimForSend(id, 30_000);
+    const second = await claimOne(outbox, id, 30_000);
     expect(first?.uncertainSince).toBeNull();
     expect(second).toMatchObject({ attempts: 2 });
     expect(second?.uncertainSince).toBeInstanceOf(Date);
@@ -196,18 +196,18 @@ describe('status events and the outbox claim on the real database', () => {
 
   it("should start the new holder's clock at a takeover, so no third worker takes it at once", async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, 30_000);
+    await claimOne(outbox, id, 30_000);
     await holderDied(id);
-    const second = await outbox.claimForSend(id, 30_000);
+    const second = await claimOne(outbox, id, 30_000);
     expect(second?.uncertainSince).toBeInstanceOf(Date);
-    expect(await outbox.claimForSend(id, 30_000)).toBeNull();
+    expect(await claimOne(outbox, id, 30_000)).toBeNull();
   });
 
   it('should let only the holder move a row: a stale attempt can neither retry nor fail it', async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, 30_000);
+    await claimOne(outbox, id, 30_000);
     await holderDied(id);
-    const second = await outbox.claimForSend(id, 30_000);
+    const second = await claimOne(outbox, id, 30_000);
     expect(second?.attempts).toBe(2);
     // The first attempt wakes up: its retry and its failure must not touch attempt 2's row.
     expect(
@@ -226,7 +226,7 @@ describe('status events and the outbox claim on the real database', () => {
       ),
     ).toEqual([{ status: 'dispatching', last_error_retryable: false }]);
     // Its late success leaves the SID (for the holder to adopt) but not the status or the clock.
-    await outbox.recordAccepted(id, 1, {
+    await recordOne(outbox, id, 1, {
       sid: `SM${'a'.repeat(32)}`,
       status: 'queued',
       errorCode: null,
@@ -243,14 +243,14 @@ describe('status events and the outbox claim on the real database', () => {
 
   it('should keep the look-before-resending mark through a later, certain failure', async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, 30_000);
+    await claimOne(outbox, id, 30_000);
     await outbox.scheduleRetry(id, 1, {
       delayMs: 0,
       errorCode: 20500,
       errorMessage: '5xx',
       uncertain: true,
     });
-    const second = await outbox.claimForSend(id, 30_000);
+    const second = await claimOne(outbox, id, 30_000);
     expect(second?.uncertainSince).toBeInstanceOf(Date);
     await outbox.scheduleRetry(id, 2, {
       delayMs: 0,
@@ -258,7 +258,7 @@ describe('status events and the outbox claim on the real database', () => {
       errorMessage: 'refused',
       uncertain: false,
     });
-    const third = await outbox.claimForSend(id, 30_000);
+    const third = await claimOne(outbox, id, 30_000);
     expect(third?.uncertainSince).toEqual(second?.uncertainSince);
   });
 

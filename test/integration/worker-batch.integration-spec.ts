@@ -14,7 +14,7 @@ import {
   stagesProvedBy,
   type StageColumn,
 } from '../../src/modules/delivery/status-machine';
-import { insertSender, outboundMessage } from '../support/outbox-fixtures';
+import { claimOne, insertSender, outboundMessage, recordOne } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 // The worker's claims and Twilio's answers are grouped across jobs. That must not change what
@@ -314,7 +314,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
           );
           const singleClaims: (ClaimedMessage | null)[] = [];
           for (const index of claims) {
-            singleClaims.push(await outbox.claimForSend(single.ids[index], STALE_MS));
+            singleClaims.push(await claimOne(outbox, single.ids[index], STALE_MS));
           }
           const modelClaims = claims.map((index) => {
             const result = modelClaim(model[index]);
@@ -330,7 +330,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
           const singleAnswers = [];
           for (const a of answers) {
             const { id, attempt, answer: given } = single.answer(a);
-            singleAnswers.push(await outbox.recordAccepted(id, attempt, given));
+            singleAnswers.push(await recordOne(outbox, id, attempt, given));
           }
           const modelAnswers = answers.map((a) => {
             const { attempt, answer: given } = batched.answer(a);
@@ -384,7 +384,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
 
   it("should not let a stale attempt's answer move a row taken over while it waited", async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, STALE_MS);
+    await claimOne(outbox, id, STALE_MS);
     // Attempt 2 takes the row over and is committing while attempt 1's answer arrives.
     const commit = await uncommitted(
       `UPDATE whatsapp_messages SET attempts = 2, dispatch_started_at = now(),
@@ -392,7 +392,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
       [id],
     );
     const late = queued();
-    const answered = outbox.recordAccepted(id, 1, late);
+    const answered = recordOne(outbox, id, 1, late);
     await someoneWaitsForALock();
     await commit();
     expect(await answered).toEqual({ applied: false });
@@ -414,12 +414,12 @@ describe("the worker's grouped claims and answers on the real database", () => {
 
   it('should not move a row back when a callback moved it on while the answer waited', async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, STALE_MS);
+    await claimOne(outbox, id, STALE_MS);
     const commit = await uncommitted(
       `UPDATE whatsapp_messages SET status = 'delivered', delivered_at = now() WHERE id = $1`,
       [id],
     );
-    const answered = outbox.recordAccepted(id, 1, queued());
+    const answered = recordOne(outbox, id, 1, queued());
     await someoneWaitsForALock();
     await commit();
     expect(await answered).toEqual({ applied: false });
@@ -432,7 +432,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
 
   it('should give a claim to exactly one of two batches that race for it', async () => {
     const id = await newMessage();
-    await outbox.claimForSend(id, STALE_MS);
+    await claimOne(outbox, id, STALE_MS);
     // The holder died; a second process' batch is taking the row over, uncommitted.
     await dataSource.query(
       `UPDATE whatsapp_messages SET dispatch_started_at = now() - interval '1 minute' WHERE id = $1`,
@@ -463,7 +463,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
     try {
       const repository = new OutboxRepository(impatient);
       const ids = await Promise.all(Array.from({ length: 5 }, () => newMessage()));
-      for (const id of ids) await outbox.claimForSend(id, STALE_MS);
+      for (const id of ids) await claimOne(outbox, id, STALE_MS);
       const locker = dataSource.createQueryRunner();
       await locker.connect();
       await locker.startTransaction();

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { NewOutboundMessage } from '../../src/modules/delivery/outbox.types';
+import type { MoveResult, OutboxRepository } from '../../src/modules/delivery/outbox.repository';
+import type {
+  ClaimedMessage,
+  NewOutboundMessage,
+  TwilioAnswer,
+} from '../../src/modules/delivery/outbox.types';
 
 /** A sender user straight in the database, for tests that write messages without the API. */
 export async function insertSender(dataSource: DataSource, prefix: string): Promise<string> {
@@ -30,4 +35,25 @@ export function outboundMessage(
     maxAttempts: 8,
     ...overrides,
   };
+}
+
+/** One claim on its own: a batch of one, as a job whose claim found nobody to share with. */
+export async function claimOne(
+  outbox: OutboxRepository,
+  id: string,
+  staleMs: number,
+): Promise<ClaimedMessage | null> {
+  const [claimed] = await outbox.claimForSendMany([{ id, staleMs }]);
+  return claimed;
+}
+
+/** One answer from Twilio on its own: a batch of one. */
+export async function recordOne(
+  outbox: OutboxRepository,
+  id: string,
+  attempt: number,
+  answer: TwilioAnswer,
+): Promise<MoveResult> {
+  const [result] = await outbox.recordAcceptedMany([{ id, attempt, answer }]);
+  return result;
 }

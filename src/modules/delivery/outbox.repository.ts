@@ -107,20 +107,12 @@ export class OutboxRepository {
   }
 
   /**
-   * `pending` → `dispatching` (or a `dispatching` row whose worker died), attempts + 1. Null
-   * when another worker holds it, it moved on, or its retry's backoff has not ended (a duplicate
-   * job that arrived early): the job then does nothing, and the row's own job (or the sweeper,
-   * once it is due) claims it later.
-   */
-  async claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
-    const [claimed] = await this.claimForSendMany([{ id, staleMs }]);
-    return claimed;
-  }
-
-  /**
-   * Many workers' claims at once (the worker's group commit): one result per claim, in order,
-   * exactly as if they were made one at a time in that order: a message claimed twice goes to
-   * the first claim, the second finds it held.
+   * `pending` → `dispatching` (or a `dispatching` row whose worker died), attempts + 1, for many
+   * workers' claims at once (the worker's group commit). One result per claim, in order: null
+   * when another worker holds the row, it moved on, or its retry's backoff has not ended (a
+   * duplicate job that arrived early; the row's own job, or the sweeper once it is due, claims it
+   * later). Exactly as if the claims were made one at a time in that order: a message claimed
+   * twice goes to the first claim, the second finds it held.
    */
   claimForSendMany(
     claims: readonly { id: string; staleMs: number }[],
@@ -182,20 +174,12 @@ export class OutboxRepository {
   }
 
   /**
-   * Twilio created the message: its SID and its first status in ONE statement (the status only
-   * where the state machine lets it move), with the worker's log row in the same transaction.
-   * The start time and the uncertain mark are cleared either way: Twilio has it, no takeover may
-   * resend it.
-   */
-  async recordAccepted(id: string, attempt: number, answer: TwilioAnswer): Promise<MoveResult> {
-    const [result] = await this.recordAcceptedMany([{ id, attempt, answer }]);
-    return result;
-  }
-
-  /**
-   * Many workers' answers from Twilio at once: one result per answer, in order, exactly as if
-   * they were recorded one at a time in that order (a stale attempt's and the holder's answer
-   * for one message included).
+   * Twilio created the message: its SID and its first status (the status only where the state
+   * machine lets it move), with the worker's log row in the same statement. The start time and
+   * the uncertain mark are cleared either way: Twilio has it, no takeover may resend it. For many
+   * workers' answers at once: one result per answer, in order, exactly as if they were recorded
+   * one at a time in that order (a stale attempt's and the holder's answer for one message
+   * included).
    */
   recordAcceptedMany(
     accepted: readonly { id: string; attempt: number; answer: TwilioAnswer }[],
