@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from '../../bench/lib/processes';
 import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD } from '../../src/config/load-config';
 import { dropDatabase } from '../../src/database/database-setup';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
@@ -24,18 +24,6 @@ interface ScriptRun {
   code: number;
   output: string;
   lines: string[];
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function runSmoke(baseUrl: string, env: Record<string, string>): Promise<ScriptRun> {
