@@ -10,21 +10,23 @@ export async function receiveInbound(
   body = 'hello',
 ): Promise<void> {
   const sid = `SM${randomBytes(16).toString('hex')}`;
-  await app.get(InboundRepository, { strict: false }).record(
+  await app.get(InboundRepository, { strict: false }).recordMany([
     {
-      twilioSid: sid,
-      from: `whatsapp:${phone}`,
-      to: 'whatsapp:+14155238886',
-      body,
-      mediaUrls: [],
-      metadata: {},
-      phone,
-      waId: phone.slice(1),
-      profileName: null,
-      optOut: undefined,
-      payload: {},
-      idempotencyToken: null,
+      message: {
+        twilioSid: sid,
+        from: `whatsapp:${phone}`,
+        to: 'whatsapp:+14155238886',
+        body,
+        mediaUrls: [],
+        metadata: {},
+        phone,
+        waId: phone.slice(1),
+        profileName: null,
+        optOut: undefined,
+        payload: {},
+        idempotencyToken: null,
+      },
+      at,
     },
-    at,
-  );
+  ]);
 }

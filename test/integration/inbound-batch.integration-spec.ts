@@ -110,7 +110,7 @@ describe('group commit of inbound messages on the real database', () => {
           const singleOutcomes = [];
           for (const [index, s] of specs.entries()) {
             const { message, at } = single.item(s, index);
-            singleOutcomes.push(await inbound.record(message, at));
+            singleOutcomes.push(...(await inbound.recordMany([{ message, at }])));
           }
           expect(batchOutcomes).toEqual(singleOutcomes);
           expect(await batched.state()).toEqual(await single.state());

@@ -42,11 +42,6 @@ interface ContactChange {
 export class InboundRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async record(message: InboundMessage, at: Date = new Date()): Promise<InboundOutcome> {
-    const [outcome] = await this.recordMany([{ message, at }]);
-    return outcome;
-  }
-
   recordMany(items: readonly { message: InboundMessage; at: Date }[]): Promise<InboundOutcome[]> {
     return this.dataSource.transaction(async (manager) => {
       const stored = await this.insertMessages(manager, items);
