@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
-import { Batcher, BatchRefused, mayBelongToOneItem } from './batcher';
+import { mayBelongToOneItem } from '../database/postgres-errors';
+import { Batcher, BatchRefused } from './batcher';
 
 const logger = { warn: jest.fn() } as unknown as Logger;
 

@@ -1,5 +1,4 @@
 import type { Logger } from '@nestjs/common';
-import { isDataException, sqlStateOf } from './errors/error-response';
 
 /**
  * The defaults, made for database batches: 200 items a statement, two statements at once (the
@@ -182,18 +181,4 @@ export class Batcher<I, O> {
  */
 export class BatchRefused extends Error {
   override readonly name = 'BatchRefused';
-}
-
-/**
- * Errors one item of a batch can cause on its own: a value the database refuses (class 22), an
- * integrity violation (class 23, e.g. a SID another message already holds) or a lost deadlock
- * (40P01: two batches took the same unique keys in opposite orders). Written one at a time,
- * only that item fails.
- */
-export function mayBelongToOneItem(error: unknown): boolean {
-  const sqlState = sqlStateOf(error);
-  return (
-    isDataException(error) ||
-    (sqlState !== undefined && (sqlState.startsWith('23') || sqlState === '40P01'))
-  );
 }

@@ -18,6 +18,7 @@ describe('sim config', () => {
       reorderRate: 0,
       fiveXxAfterAcceptRate: 0,
       burst429: { every: 0, retryAfterS: 1 },
+      apiDelayMs: 0,
     });
   });
 
@@ -34,6 +35,8 @@ describe('sim config', () => {
     [{ read: 'yes' }, /read/],
     [{ callbackDelayMs: { min: 10, max: 5 } }, /min must not exceed max/],
     [{ unknown: 1 }, /unknown: unknown setting/],
+    [{ apiDelayMs: 60_001 }, /apiDelayMs/],
+    [{ apiDelayMs: -1 }, /apiDelayMs/],
     [[1], /JSON object/],
   ])('should refuse %p', (patch, message) => {
     expect(() => mergeSimConfig(DEFAULT_SIM_CONFIG, patch)).toThrow(SimConfigError);
@@ -53,6 +56,7 @@ describe('sim config', () => {
       'SIM_FIVE_XX_AFTER_ACCEPT_RATE',
       'SIM_BURST429_EVERY',
       'SIM_BURST429_RETRY_AFTER_S',
+      'SIM_API_DELAY_MS',
     ]);
     const config = simConfigFromEnv({
       SIM_CALLBACK_DELAY_MS_MIN: '0',

@@ -11,6 +11,8 @@ export interface SimConfig {
   reorderRate: number;
   fiveXxAfterAcceptRate: number;
   burst429: { every: number; retryAfterS: number };
+  /** Every REST answer (create, fetch, list) waits this long: a slow Twilio API. */
+  apiDelayMs: number;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -23,6 +25,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   reorderRate: 0,
   fiveXxAfterAcceptRate: 0,
   burst429: { every: 0, retryAfterS: 1 },
+  apiDelayMs: 0,
 };
 
 export class SimConfigError extends Error {}
@@ -42,6 +45,10 @@ const RULES: Record<string, [Check, string]> = {
   fiveXxAfterAcceptRate: [rate, 'a rate between 0 and 1'],
   'burst429.every': [nonNegativeInt, 'a whole number ≥ 0 (0 = off)'],
   'burst429.retryAfterS': [nonNegativeInt, 'whole seconds ≥ 0'],
+  apiDelayMs: [
+    (v) => nonNegativeInt(v) && (v as number) <= 60_000,
+    'a whole number of milliseconds from 0 to 60000',
+  ],
 };
 
 /** A partial merge (POST /__sim/config): unknown or invalid fields are refused, naming them. */

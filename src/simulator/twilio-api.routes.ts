@@ -22,7 +22,9 @@ export function registerTwilioApi(app: FastifyInstance, ctx: SimContext): void {
       void reply.code(401).send(errorBody(401, 20003, 'Authenticate'));
       return;
     }
-    done();
+    // A slow API (apiDelayMs): the answer, whatever it is, comes that much later.
+    if (ctx.config.apiDelayMs > 0) setTimeout(done, ctx.config.apiDelayMs);
+    else done();
   });
 
   app.post<{ Params: AccountParams; Body: FormParams }>(`${BASE}/Messages.json`, (request, reply) =>

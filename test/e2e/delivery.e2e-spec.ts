@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { ReconcilerService } from '../../src/modules/delivery/reconciler.service';
 import { RetentionService } from '../../src/modules/delivery/retention.service';
+import { TwilioClient } from '../../src/modules/twilio/twilio.client';
 import { IdempotencyExpiryService } from '../../src/modules/messaging/idempotency-expiry.service';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
 import { createUser, type TestUser } from '../factories/users.factory';
@@ -410,12 +412,13 @@ describe('reconciler', () => {
         /whatsapp_messages_stuck (\d+)/,
       )?.[1];
       expect(Number(stuckBefore)).toBeGreaterThanOrEqual(500);
-      // Two replicas' passes at once: the advisory lock lets exactly one run.
+      // Two replicas' passes at once share the work: each message is leased, so looked at once.
+      const fetched = countFetches(stack);
       const reconciler = stack.app.get(ReconcilerService, { strict: false });
       const runs = await Promise.all([reconciler.runOnce(), reconciler.runOnce()]);
-      expect(runs.filter((pass) => pass === null)).toHaveLength(1);
-      const run = runs.find((pass) => pass !== null);
-      expect(run?.checked).toBeGreaterThanOrEqual(500);
+      expect(runs[0].checked + runs[1].checked).toBe(500);
+      expect(fetched).toHaveLength(500);
+      expect(new Set(fetched).size).toBe(500);
       const truth = new Map(
         (await stack.truth()).messages.map((message) => [message.mid, message]),
       );
@@ -436,4 +439,94 @@ describe('reconciler', () => {
       await stack.close();
     }
   }, 120_000);
+
+  it('should hold no transaction open while Twilio answers, and let two replicas fetch each message once', async () => {
+    const stack = await Stack.start(
+      {
+        DATABASE_URL: url,
+        WINDOW_CHECK: 'off',
+        RECONCILE_EVERY: '3600',
+        RECONCILE_AFTER: '0',
+        SEND_RATE_LIMIT: '100000',
+        TWILIO_MPS: '0',
+      },
+      { dropRate: 1 },
+      { listen: true },
+    );
+    const watcher = new Client({ connectionString: url });
+    await watcher.connect();
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 60; i += 20) {
+        const batch = await Promise.all(
+          Array.from({ length: 20 }, () => stack.send({ to: newNumber(), message: 'slow' })),
+        );
+        ids.push(...batch.map((res) => res.json<{ id: string }>().id));
+      }
+      await stack.settle(60_000);
+      // Every callback was dropped: all 60 are due. Twilio now takes 500 ms per answer.
+      await fetch(`${stack.sim.url}/__sim/config`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ apiDelayMs: 500 }),
+      });
+      const fetched = countFetches(stack);
+      const reconciler = stack.app.get(ReconcilerService, { strict: false });
+      let longestIdleMs = 0;
+      let samples = 0;
+      let passing = true;
+      const passes = Promise.all([reconciler.runOnce(), reconciler.runOnce()]).finally(() => {
+        passing = false;
+      });
+      while (passing) {
+        const [{ ms }] = (
+          await watcher.query<{ ms: number | null }>(
+            `SELECT max(extract(epoch FROM clock_timestamp() - state_change) * 1000)::float8 AS ms
+               FROM pg_stat_activity
+              WHERE datname = current_database() AND application_name = 'whatsapp-backend'
+                AND state LIKE 'idle in transaction%'`,
+          )
+        ).rows;
+        longestIdleMs = Math.max(longestIdleMs, ms ?? 0);
+        samples += 1;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const runs = await passes;
+      // 60 answers at 500 ms, 8 at a time per replica: the passes took seconds, sampled throughout.
+      expect(samples).toBeGreaterThan(20);
+      expect(longestIdleMs).toBeLessThan(200);
+      expect(runs[0].checked + runs[1].checked).toBeGreaterThanOrEqual(60);
+      const sids = new Set(
+        (
+          await stack.db.query<{ twilio_sid: string }[]>(
+            'SELECT twilio_sid FROM whatsapp_messages WHERE id = ANY($1)',
+            [ids],
+          )
+        ).map((row) => row.twilio_sid),
+      );
+      // Each message fetched exactly once between the two replicas, and nothing else.
+      expect([...fetched].sort()).toEqual([...sids].sort());
+      const [{ leased }] = await stack.db.query<{ leased: number }[]>(
+        `SELECT count(*)::int AS leased FROM whatsapp_messages
+          WHERE id = ANY($1) AND (reconcile_lease_until IS NOT NULL OR reconciled_at IS NULL)`,
+        [ids],
+      );
+      expect(leased).toBe(0);
+    } finally {
+      await watcher.end();
+      await stack.close();
+    }
+  }, 120_000);
 });
+
+/** The SIDs the app asks Twilio about from now on, in order (the real call still goes out). */
+function countFetches(stack: Stack): string[] {
+  const twilio = stack.app.get(TwilioClient, { strict: false });
+  const fetched: string[] = [];
+  const fetchMessage = twilio.fetchMessage.bind(twilio);
+  twilio.fetchMessage = (sid) => {
+    fetched.push(sid);
+    return fetchMessage(sid);
+  };
+  return fetched;
+}

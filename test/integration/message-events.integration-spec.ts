@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
+import { MessageWriter } from '../../src/modules/delivery/message-writer';
 import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
 import { claimOne, insertSender, outboundMessage, recordOne } from '../support/outbox-fixtures';
@@ -19,9 +20,9 @@ describe('status events and the outbox claim on the real database', () => {
     dataSource = await new DataSource(
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 20 }, []),
     ).initialize();
-    const batches = new StatusBatchRepository(dataSource);
+    const batches = new StatusBatchRepository(new MessageWriter(dataSource));
     events = { record: async (event) => (await batches.record([event]))[0] };
-    outbox = new OutboxRepository(dataSource);
+    outbox = new OutboxRepository(dataSource, new MessageWriter(dataSource));
     userId = await insertSender(dataSource, 'events');
   });
 

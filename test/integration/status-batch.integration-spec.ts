@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
 import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
+import { MessageWriter } from '../../src/modules/delivery/message-writer';
 import { StatusEventBatcher } from '../../src/modules/delivery/status-event-batcher';
 import { eventOrder } from '../../src/modules/delivery/status-machine';
 import { OneAtATimeEvents } from '../support/one-at-a-time-events';
@@ -37,7 +38,7 @@ describe('group commit of status events on the real database', () => {
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 10 }, []),
     ).initialize();
     single = new OneAtATimeEvents(dataSource);
-    batches = new StatusBatchRepository(dataSource);
+    batches = new StatusBatchRepository(new MessageWriter(dataSource));
     userId = await insertSender(dataSource, 'batch');
   });
 

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { OutboxBatcher } from '../../src/modules/delivery/outbox-batcher';
+import { MessageWriter } from '../../src/modules/delivery/message-writer';
 import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
 import type { ClaimedMessage, TwilioAnswer } from '../../src/modules/delivery/outbox.types';
 import {
@@ -175,7 +176,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
     dataSource = await new DataSource(
       dataSourceOptions({ url: testDatabaseUrl(), poolSize: 6 }, []),
     ).initialize();
-    outbox = new OutboxRepository(dataSource);
+    outbox = new OutboxRepository(dataSource, new MessageWriter(dataSource));
     userId = await insertSender(dataSource, 'worker-batch');
     Logger.overrideLogger(false);
   });
@@ -461,7 +462,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
       extra: { statement_timeout: 300, query_timeout: 5_000 },
     }).initialize();
     try {
-      const repository = new OutboxRepository(impatient);
+      const repository = new OutboxRepository(impatient, new MessageWriter(impatient));
       const ids = await Promise.all(Array.from({ length: 5 }, () => newMessage()));
       for (const id of ids) await claimOne(outbox, id, STALE_MS);
       const locker = dataSource.createQueryRunner();
@@ -508,7 +509,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
   it('should group concurrent jobs into shared statements, one claim winning per message', async () => {
     const ids = await Promise.all(Array.from({ length: 16 }, () => newMessage()));
     const sizes: number[] = [];
-    const counting = new OutboxRepository(dataSource);
+    const counting = new OutboxRepository(dataSource, new MessageWriter(dataSource));
     const claimMany = counting.claimForSendMany.bind(counting);
     counting.claimForSendMany = (claims) => {
       sizes.push(claims.length);

@@ -38,4 +38,43 @@ export class ContactsRepository {
       [phone, optedOut ? at : null],
     );
   }
+
+  /**
+   * Erases what the service holds about one number, in one transaction (ContactsService.erase
+   * says what and why): the contact row, the personal fields of the messages to or from
+   * `address` (renamed `pseudonym`), the payloads and error texts of their events and of orphan
+   * callbacks naming the number.
+   */
+  async erase(phone: string, address: string, pseudonym: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const erased = await manager.query<{ id: string }[]>(
+        `SELECT id FROM whatsapp_messages WHERE "to" = $1 OR "from" = $1`,
+        [address],
+      );
+      const ids = erased.map((row) => row.id);
+      await manager.query(
+        `UPDATE whatsapp_messages
+            SET body = NULL, media_urls = '[]'::jsonb, content_variables = NULL, metadata = NULL,
+                reference = NULL, error_message = NULL,
+                "to" = CASE WHEN "to" = $1 THEN $2 ELSE "to" END,
+                "from" = CASE WHEN "from" = $1 THEN $2 ELSE "from" END,
+                updated_at = now()
+          WHERE id = ANY($3)`,
+        [address, pseudonym, ids],
+      );
+      await manager.query(
+        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
+          WHERE message_id = ANY($1)`,
+        [ids],
+      );
+      // Callbacks for messages we never knew: only their payload names the number.
+      await manager.query(
+        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
+          WHERE message_id IS NULL AND payload IS NOT NULL
+            AND (payload->>'To' = ANY($1) OR payload->>'From' = ANY($1))`,
+        [[address, phone]],
+      );
+      await manager.query('DELETE FROM contacts WHERE phone = $1', [phone]);
+    });
+  }
 }

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
 import { normalizeWhatsappNumber } from '../../common/phone';
@@ -20,10 +19,7 @@ export interface ContactResponse {
 
 @Injectable()
 export class ContactsService {
-  constructor(
-    private readonly contacts: ContactsRepository,
-    private readonly dataSource: DataSource,
-  ) {}
+  constructor(private readonly contacts: ContactsRepository) {}
 
   async get(phoneInput: string, now = Date.now()): Promise<ContactResponse> {
     return toContactResponse(await this.find(phoneInput), now);
@@ -44,38 +40,8 @@ export class ContactsService {
    */
   async erase(phoneInput: string): Promise<void> {
     const phone = normalize(phoneInput);
-    const address = `whatsapp:${phone}`;
     const pseudonym = `erased:${createHash('sha256').update(phone).digest('hex').slice(0, 16)}`;
-    await this.dataSource.transaction(async (manager) => {
-      const erased = await manager.query<{ id: string }[]>(
-        `SELECT id FROM whatsapp_messages WHERE "to" = $1 OR "from" = $1`,
-        [address],
-      );
-      const ids = erased.map((row) => row.id);
-      await manager.query(
-        `UPDATE whatsapp_messages
-            SET body = NULL, media_urls = '[]'::jsonb, content_variables = NULL, metadata = NULL,
-                reference = NULL, error_message = NULL,
-                "to" = CASE WHEN "to" = $1 THEN $2 ELSE "to" END,
-                "from" = CASE WHEN "from" = $1 THEN $2 ELSE "from" END,
-                updated_at = now()
-          WHERE id = ANY($3)`,
-        [address, pseudonym, ids],
-      );
-      await manager.query(
-        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
-          WHERE message_id = ANY($1)`,
-        [ids],
-      );
-      // Callbacks for messages we never knew: only their payload names the number.
-      await manager.query(
-        `UPDATE message_status_logs SET payload = NULL, error_message = NULL
-          WHERE message_id IS NULL AND payload IS NOT NULL
-            AND (payload->>'To' = ANY($1) OR payload->>'From' = ANY($1))`,
-        [[address, phone]],
-      );
-      await manager.query('DELETE FROM contacts WHERE phone = $1', [phone]);
-    });
+    await this.contacts.erase(phone, `whatsapp:${phone}`, pseudonym);
   }
 
   private async find(phoneInput: string): Promise<ContactEntity> {

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Histogram } from 'prom-client';
-import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
-import { notFinalSql } from './status-machine';
+import { MessagesRepository } from './messages.repository';
 
 export const MESSAGES_TOTAL = 'whatsapp_messages_total';
 export const STATUS_EVENTS_TOTAL = 'whatsapp_status_events_total';
@@ -32,7 +31,7 @@ export class DeliveryMetricsService {
     @InjectMetric(STATUS_EVENTS_TOTAL) private readonly events: Counter<'status' | 'applied'>,
     @InjectMetric(DELIVERY_SECONDS) private readonly latency: Histogram<'stage'>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly messagesRepository: MessagesRepository,
   ) {}
 
   messageReached(direction: 'outbound' | 'inbound', status: string): void {
@@ -58,13 +57,7 @@ export class DeliveryMetricsService {
   async stuck(): Promise<number> {
     if (this.stuckCache && Date.now() - this.stuckCache.at < GAUGE_CACHE_MS)
       return this.stuckCache.value;
-    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
-      `SELECT count(*)::int AS n FROM whatsapp_messages
-        WHERE direction = 'outbound'
-          AND ${notFinalSql()}
-          AND created_at < now() - $1 * interval '1 second'`,
-      [this.config.delivery.stuckAfterSeconds],
-    );
+    const n = await this.messagesRepository.countStuck(this.config.delivery.stuckAfterSeconds);
     this.stuckCache = { value: n, at: Date.now() };
     return n;
   }

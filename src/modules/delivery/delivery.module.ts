@@ -19,6 +19,7 @@ import { DeliveryService } from './delivery.service';
 import { InboundBatcher } from './inbound-batcher';
 import { InboundRepository } from './inbound.repository';
 import { MessageQueriesRepository } from './message-queries.repository';
+import { MessageWriter } from './message-writer';
 import { MessagesRepository } from './messages.repository';
 import { OutboxBatcher } from './outbox-batcher';
 import { OutboxRepository } from './outbox.repository';
@@ -68,6 +69,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     InboundBatcher,
     InboundRepository,
     MessageQueriesRepository,
+    MessageWriter,
     MessagesRepository,
     OutboxBatcher,
     OutboxRepository,

@@ -9,6 +9,7 @@ import { OutboxBatcher } from './outbox-batcher';
 import { OutboxRepository, type MoveResult } from './outbox.repository';
 import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
 import { SendBatcher } from './send-batcher';
+import { StatusBatchRepository } from './status-batch.repository';
 import { StatusEventBatcher } from './status-event-batcher';
 import { isFailure, isProgress } from './status-machine';
 
@@ -26,6 +27,7 @@ export class DeliveryService {
 
   constructor(
     private readonly outbox: OutboxRepository,
+    private readonly statusBatches: StatusBatchRepository,
     private readonly batcher: StatusEventBatcher,
     private readonly inbound: InboundBatcher,
     private readonly sendBatcher: SendBatcher,
@@ -102,6 +104,14 @@ export class DeliveryService {
     const results = await Promise.all(events.map((event) => this.batcher.submit(event)));
     events.forEach((event, index) => this.countedEvent(event, results[index]));
     return results;
+  }
+
+  /**
+   * The reconciler looked at these messages and Twilio could not answer: each is marked looked at
+   * (its lease ends) so it goes to the back of the line.
+   */
+  markReconciled(ids: readonly string[]): Promise<void> {
+    return this.statusBatches.markReconciled(ids);
   }
 
   /**

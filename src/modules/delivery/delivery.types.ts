@@ -14,6 +14,11 @@ export interface StatusEvent {
   payload?: Record<string, unknown>;
   idempotencyToken?: string | null;
   at?: Date;
+  /**
+   * The reconciler's look at Twilio: the message is also marked looked at (`reconciled_at`) and
+   * its reconcile lease ends, in the same write.
+   */
+  reconciled?: boolean;
 }
 
 /**

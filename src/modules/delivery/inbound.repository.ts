@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { afterInbound, type ContactState } from './contact-moves';
 
 export interface InboundMessage {
   twilioSid: string;
@@ -20,23 +21,14 @@ export interface InboundMessage {
 
 export type InboundOutcome = 'stored' | 'duplicate';
 
-/** What the batch's stored messages do to one contact, in the order they arrived. */
-interface ContactChange {
-  phone: string;
-  waId: string | null;
-  profileName: string | null;
-  lastInboundAt: Date;
-  /** keep: no keyword; clear: ends opted in; set: opted out at `optOutAt`; coalesce: keep an earlier opt-out, else `optOutAt`. */
-  optOut: 'keep' | 'clear' | 'set' | 'coalesce';
-  optOutAt: Date | null;
-}
-
 /**
- * Inbound messages: stored once per MessageSid (the unique index decides), and in the same
- * transaction each contact's window opened and opt-out keywords applied. Many messages go in
- * one transaction with multi-row statements; the outcome is that of storing them one at a time
- * in order (a repeated MessageSid is a duplicate after its first; a contact ends as the last of
- * its messages left it).
+ * Inbound messages: stored once per MessageSid (the unique index decides: the one INSERT … ON
+ * CONFLICT of the writers), and in the same transaction each contact's window opened and opt-out
+ * keywords applied the one way: the contacts locked (`FOR UPDATE`, phone order), decided in
+ * TypeScript (contact-moves.ts), stored with one plain statement. Many messages go in one
+ * transaction with multi-row statements; the outcome is that of storing them one at a time in
+ * order (a repeated MessageSid is a duplicate after its first; a contact ends as the last of its
+ * messages left it).
  */
 @Injectable()
 export class InboundRepository {
@@ -45,13 +37,17 @@ export class InboundRepository {
   recordMany(items: readonly { message: InboundMessage; at: Date }[]): Promise<InboundOutcome[]> {
     return this.dataSource.transaction(async (manager) => {
       const stored = await this.insertMessages(manager, items);
-      const changes = contactChanges(items.filter((_item, index) => stored[index]));
-      if (changes.length > 0) await this.applyContactChanges(manager, changes);
+      const news = items.filter((_item, index) => stored[index]);
+      if (news.length > 0) await this.updateContacts(manager, news);
       return stored.map((isNew) => (isNew ? 'stored' : 'duplicate'));
     });
   }
 
-  /** Messages and their `received` log rows in one statement; which of the items were new. */
+  /**
+   * Messages and their `received` log rows in one statement, and a bare contact row for each new
+   * message's sender that has none (so the next statement has a row to lock); which of the items
+   * were new.
+   */
   private async insertMessages(
     manager: EntityManager,
     items: readonly { message: InboundMessage; at: Date }[],
@@ -59,9 +55,9 @@ export class InboundRepository {
     const rows = await manager.query<{ ord: string }[]>(
       `WITH input AS (
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[],
-                              $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[])
+                              $6::jsonb[], $7::jsonb[], $8::text[], $9::timestamptz[], $10::text[])
                   WITH ORDINALITY AS u(twilio_sid, "from", "to", body, media_urls, metadata,
-                                       payload, idempotency_token, received_at, ord)
+                                       payload, idempotency_token, received_at, phone, ord)
        ), created AS (
          INSERT INTO whatsapp_messages
            (direction, twilio_sid, "from", "to", body, media_urls, metadata, status, attempts,
@@ -82,6 +78,10 @@ export class InboundRepository {
                 received_at
            FROM firsts
          ON CONFLICT DO NOTHING
+       ), contacted AS (
+         INSERT INTO contacts (phone)
+         SELECT DISTINCT phone FROM firsts ORDER BY phone
+         ON CONFLICT (phone) DO NOTHING
        )
        SELECT ord FROM firsts`,
       [
@@ -94,6 +94,7 @@ export class InboundRepository {
         items.map(({ message }) => JSON.stringify(message.payload)),
         items.map(({ message }) => message.idempotencyToken),
         items.map(({ at }) => at),
+        items.map(({ message }) => message.phone),
       ],
     );
     const stored = items.map(() => false);
@@ -101,67 +102,42 @@ export class InboundRepository {
     return stored;
   }
 
-  /** One upsert for every contact, in phone order (concurrent batches never deadlock). */
-  private async applyContactChanges(
+  /** Lock the senders' contacts, apply each stored message in order, store them in one statement. */
+  private async updateContacts(
     manager: EntityManager,
-    changes: readonly ContactChange[],
+    items: readonly { message: InboundMessage; at: Date }[],
   ): Promise<void> {
-    await manager.query(
-      `INSERT INTO contacts (phone, wa_id, profile_name, last_inbound_at, opted_out_at)
-       SELECT phone, wa_id, profile_name, last_inbound_at,
-              CASE WHEN opt_out IN ('set', 'coalesce') THEN opt_out_at END
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
-                     $6::timestamptz[])
-              AS v(phone, wa_id, profile_name, last_inbound_at, opt_out, opt_out_at)
+    const locked = await manager.query<ContactState[]>(
+      `SELECT phone, wa_id AS "waId", profile_name AS "profileName",
+              to_json(last_inbound_at) #>> '{}' AS "lastInboundAt",
+              to_json(opted_out_at) #>> '{}' AS "optedOutAt"
+         FROM contacts WHERE phone = ANY($1::text[])
         ORDER BY phone
-       ON CONFLICT (phone) DO UPDATE SET
-         wa_id = COALESCE(EXCLUDED.wa_id, contacts.wa_id),
-         profile_name = COALESCE(EXCLUDED.profile_name, contacts.profile_name),
-         last_inbound_at = GREATEST(contacts.last_inbound_at, EXCLUDED.last_inbound_at),
-         opted_out_at = (SELECT CASE v.opt_out WHEN 'keep' THEN contacts.opted_out_at
-                                               WHEN 'clear' THEN NULL
-                                               WHEN 'set' THEN v.opt_out_at
-                                               ELSE COALESCE(contacts.opted_out_at, v.opt_out_at) END
-                           FROM unnest($1::text[], $5::text[], $6::timestamptz[])
-                                AS v(phone, opt_out, opt_out_at)
-                          WHERE v.phone = EXCLUDED.phone),
-         updated_at = now()`,
+          FOR UPDATE`,
+      [[...new Set(items.map(({ message }) => message.phone))]],
+    );
+    const contacts = new Map(locked.map((contact) => [contact.phone, contact]));
+    for (const { message, at } of items) {
+      const contact = contacts.get(message.phone);
+      if (contact === undefined) continue;
+      contacts.set(message.phone, afterInbound(contact, { ...message, at: at.toISOString() }));
+    }
+    const rows = [...contacts.values()];
+    await manager.query(
+      `UPDATE contacts c
+          SET wa_id = v.wa_id, profile_name = v.profile_name,
+              last_inbound_at = v.last_inbound_at, opted_out_at = v.opted_out_at,
+              updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[])
+              AS v(phone, wa_id, profile_name, last_inbound_at, opted_out_at)
+        WHERE c.phone = v.phone`,
       [
-        changes.map((change) => change.phone),
-        changes.map((change) => change.waId),
-        changes.map((change) => change.profileName),
-        changes.map((change) => change.lastInboundAt),
-        changes.map((change) => change.optOut),
-        changes.map((change) => change.optOutAt),
+        rows.map((row) => row.phone),
+        rows.map((row) => row.waId),
+        rows.map((row) => row.profileName),
+        rows.map((row) => row.lastInboundAt),
+        rows.map((row) => row.optedOutAt),
       ],
     );
   }
-}
-
-/** Per phone, what its stored messages do when applied one at a time in arrival order. */
-function contactChanges(items: readonly { message: InboundMessage; at: Date }[]): ContactChange[] {
-  const byPhone = new Map<string, ContactChange>();
-  for (const { message, at } of items) {
-    const change = byPhone.get(message.phone) ?? {
-      phone: message.phone,
-      waId: null,
-      profileName: null,
-      lastInboundAt: at,
-      optOut: 'keep' as const,
-      optOutAt: null,
-    };
-    change.waId = message.waId ?? change.waId;
-    change.profileName = message.profileName ?? change.profileName;
-    if (at > change.lastInboundAt) change.lastInboundAt = at;
-    if (message.optOut === false) {
-      change.optOut = 'clear';
-      change.optOutAt = null;
-    } else if (message.optOut === true) {
-      // STOP keeps the first opt-out: the stored one when nothing in this batch cleared it.
-      if (change.optOut === 'keep') [change.optOut, change.optOutAt] = ['coalesce', at];
-      else if (change.optOut === 'clear') [change.optOut, change.optOutAt] = ['set', at];
-    }
-    byPhone.set(message.phone, change);
-  }
-  return [...byPhone.values()];
 }

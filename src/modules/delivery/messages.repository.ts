@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { MessageStatusLogEntity } from './entities/message-status-log.entity';
 import { WhatsappMessageEntity } from './entities/whatsapp-message.entity';
+import { notFinalSql } from './status-machine';
 
 @Injectable()
 export class MessagesRepository {
@@ -25,5 +26,17 @@ export class MessagesRepository {
   /** True when another message already holds this SID (the double-send guard must not adopt it). */
   async sidTaken(twilioSid: string): Promise<boolean> {
     return this.dataSource.getRepository(WhatsappMessageEntity).existsBy({ twilioSid });
+  }
+
+  /** Outbound messages not final and created over `afterSeconds` ago (the stuck gauge). */
+  async countStuck(afterSeconds: number): Promise<number> {
+    const [{ n }] = await this.dataSource.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM whatsapp_messages
+        WHERE direction = 'outbound'
+          AND ${notFinalSql()}
+          AND created_at < now() - $1 * interval '1 second'`,
+      [afterSeconds],
+    );
+    return n;
   }
 }

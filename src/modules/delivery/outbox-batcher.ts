@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, mayBelongToOneItem } from '../../common/batcher';
-import { isDatabaseUnreachable } from '../../common/errors/error-response';
+import { Batcher } from '../../common/batcher';
+import { isDatabaseUnreachable, mayBelongToOneItem } from '../../database/postgres-errors';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboxRepository, type MoveResult } from './outbox.repository';

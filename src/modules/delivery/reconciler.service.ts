@@ -6,18 +6,25 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
 import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { TwilioClient } from '../twilio/twilio.client';
+import { TWILIO_API_TIMEOUT_MS } from '../twilio/twilio.types';
 import { DeliveryMetricsService } from './delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
-import { notFinalSql } from './status-machine';
+import type { StatusEvent } from './delivery.types';
+import type { Timestamp } from './message-moves';
+import { ReconcileRepository, type LeasedMessage } from './reconcile.repository';
 
-const LOCK = 7_362_002;
-const BATCH = 1000;
+/** Messages looked at per pass at most. */
+const PASS = 1000;
+/** Fetches in flight at once. */
 const CONCURRENCY = 8;
+/** Messages leased at a time: four rounds of fetches. */
+const CHUNK = 4 * CONCURRENCY;
+/** Beyond the worst case of a chunk's fetches (each round timing out, plus pacing). */
+const LEASE_MARGIN_MS = 30_000;
 
 export interface ReconcileRun {
   checked: number;
@@ -26,9 +33,12 @@ export interface ReconcileRun {
 
 /**
  * Asks Twilio about messages stuck in a non-final status (callbacks get lost), the ones looked
- * at least recently first, then oldest first,
- * bounded per run and paced within the sender's rate, and applies the answers through the same
- * state machine (`source: reconciler`). One replica runs it at a time (a Postgres advisory lock).
+ * at least recently first, then oldest first, bounded per pass and paced within the sender's
+ * rate, and applies the answers through the same writer as callbacks (`source: reconciler`).
+ * Nothing is held while Twilio answers: each chunk of messages is leased by one committed
+ * statement (`reconcile_lease_until`, on the database's clock), fetched, then written with the
+ * mark that it was looked at, which ends the lease. Replicas share the work: a leased message is
+ * nobody else's until its lease runs out (a replica that died mid-chunk leaves it for that long).
  * Worker roles only (DeliveryWorkerModule).
  */
 @Injectable()
@@ -38,7 +48,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly due: ReconcileRepository,
     private readonly twilio: TwilioClient,
     private readonly delivery: DeliveryService,
     private readonly metrics: DeliveryMetricsService,
@@ -52,79 +62,84 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     return this.task.stop();
   }
 
-  /** One pass; null when another replica holds the lock. */
-  runOnce(): Promise<ReconcileRun | null> {
-    return this.dataSource.transaction(async (manager) => {
-      const [{ locked }] = await manager.query<{ locked: boolean }[]>(
-        'SELECT pg_try_advisory_xact_lock($1) AS locked',
-        [LOCK],
-      );
-      if (!locked) return null;
-      const due = await manager.query<{ id: string; sid: string }[]>(
-        `SELECT id, twilio_sid AS sid FROM whatsapp_messages
-          WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
-            AND ((${notFinalSql()}
-                  AND updated_at < now() - $1 * interval '1 second')
-              OR ($2 AND status = 'delivered' AND read_at IS NULL
-                  AND delivered_at < now() - $1 * interval '1 second'
-                  AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
-          ORDER BY reconciled_at NULLS FIRST, created_at LIMIT $3`,
-        [this.config.delivery.reconcileAfterSeconds, this.config.delivery.reconcileRead, BATCH],
-      );
-      const run = await this.reconcile(due);
-      if (due.length > 0) this.logger.log(run, 'Reconciled messages with Twilio');
-      this.metrics.refresh();
-      return run;
-    });
-  }
-
-  private async reconcile(due: { id: string; sid: string }[]): Promise<ReconcileRun> {
+  /** One pass: lease a chunk, look at Twilio, write the answers; until PASS or nothing is due. */
+  async runOnce(): Promise<ReconcileRun> {
     const run: ReconcileRun = { checked: 0, applied: 0 };
-    const perSecond =
-      this.config.limits.twilioMps > 0 ? this.config.limits.twilioMps : Number.POSITIVE_INFINITY;
-    for (let start = 0; start < due.length; start += CONCURRENCY) {
-      const began = Date.now();
-      const chunk = due.slice(start, start + CONCURRENCY);
-      const results = await Promise.all(chunk.map((message) => this.reconcileOne(message)));
+    let passStartedAt: Timestamp | null = null;
+    while (run.checked < PASS) {
+      const chunk = await this.due.leaseDue({
+        afterSeconds: this.config.delivery.reconcileAfterSeconds,
+        read: this.config.delivery.reconcileRead,
+        limit: Math.min(CHUNK, PASS - run.checked),
+        leaseMs: this.leaseMs(),
+        passStartedAt,
+      });
+      if (chunk.length === 0) break;
+      passStartedAt ??= chunk[0].leasedAt;
+      run.applied += await this.reconcile(chunk);
       run.checked += chunk.length;
-      run.applied += results.filter(Boolean).length;
-      // Stay within the sender's rate: fetches share Twilio's API budget with sends.
-      const minimumMs = (chunk.length / perSecond) * 1000;
-      const spent = Date.now() - began;
-      if (minimumMs > spent) await sleep(minimumMs - spent);
     }
+    if (run.checked > 0) this.logger.log(run, 'Reconciled messages with Twilio');
+    this.metrics.refresh();
     return run;
   }
 
-  private async reconcileOne(message: { id: string; sid: string }): Promise<boolean> {
+  /** Long enough for a whole chunk's fetches, every round timing out, at the paced rate. */
+  private leaseMs(): number {
+    const rounds = CHUNK / CONCURRENCY;
+    return rounds * TWILIO_API_TIMEOUT_MS + (CHUNK / this.perSecond()) * 1000 + LEASE_MARGIN_MS;
+  }
+
+  private perSecond(): number {
+    const mps = this.config.limits.twilioMps;
+    return mps > 0 ? mps : Number.POSITIVE_INFINITY;
+  }
+
+  /** Fetches a leased chunk, paced, then writes it: how many statuses moved. */
+  private async reconcile(chunk: readonly LeasedMessage[]): Promise<number> {
+    const answers: StatusEvent[] = [];
+    const unanswered: string[] = [];
+    for (let start = 0; start < chunk.length; start += CONCURRENCY) {
+      const began = Date.now();
+      const round = chunk.slice(start, start + CONCURRENCY);
+      const events = await Promise.all(round.map((message) => this.lookUp(message)));
+      round.forEach((message, index) => {
+        const event = events[index];
+        if (event) answers.push(event);
+        else unanswered.push(message.id);
+      });
+      // Stay within the sender's rate: fetches share Twilio's API budget with sends.
+      const minimumMs = (round.length / this.perSecond()) * 1000;
+      const spent = Date.now() - began;
+      if (minimumMs > spent) await sleep(minimumMs - spent);
+    }
+    // A message Twilio could not answer for is marked looked at too, so it goes to the back of
+    // the line instead of taking the head of every pass.
+    const [results] = await Promise.all([
+      this.delivery.applyStatusEvents(answers),
+      unanswered.length > 0 ? this.delivery.markReconciled(unanswered) : Promise.resolve(),
+    ]);
+    return results.filter((result) => result.outcome === 'applied').length;
+  }
+
+  private async lookUp(message: LeasedMessage): Promise<StatusEvent | null> {
     try {
       const truth = await this.twilio.fetchMessage(message.sid);
-      const [result] = await this.delivery.applyStatusEvents([
-        {
-          messageId: message.id,
-          twilioSid: message.sid,
-          status: truth.status,
-          errorCode: truth.errorCode,
-          errorMessage: truth.errorMessage,
-          source: 'reconciler',
-        },
-      ]);
-      await this.dataSource.query(
-        'UPDATE whatsapp_messages SET reconciled_at = now() WHERE id = $1',
-        [message.id],
-      );
-      return result.outcome === 'applied';
+      return {
+        messageId: message.id,
+        twilioSid: message.sid,
+        status: truth.status,
+        errorCode: truth.errorCode,
+        errorMessage: truth.errorMessage,
+        source: 'reconciler',
+        reconciled: true,
+      };
     } catch (error) {
-      // Marked as looked at too, so a message Twilio cannot answer for goes to the back of the
-      // line instead of taking the head of every pass.
-      await this.dataSource
-        .query('UPDATE whatsapp_messages SET reconciled_at = now() WHERE id = $1', [message.id])
-        .catch(() => undefined);
       this.logger.warn(
         { messageId: message.id, sid: message.sid, reason: (error as Error).message },
         'Could not reconcile',
       );
-      return false;
+      return null;
     }
   }
 }

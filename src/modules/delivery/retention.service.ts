@@ -5,10 +5,10 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { PeriodicTask } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
+import { RetentionRepository } from './retention.repository';
 
 const BATCH = 1000;
 const DAY_MS = 24 * 3600_000;
@@ -26,7 +26,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly dataSource: DataSource,
+    private readonly retention: RetentionRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,24 +38,13 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async runOnce(): Promise<{ payloadsCleared: number }> {
-    const payloadsCleared = await this.inBatches(
-      `UPDATE message_status_logs SET payload = NULL
-        WHERE id IN (SELECT id FROM message_status_logs
-                      WHERE payload IS NOT NULL AND received_at < now() - $1 * interval '1 day'
-                      LIMIT ${BATCH})`,
-      [this.config.delivery.retentionDays],
-    );
+    let payloadsCleared = 0;
+    for (;;) {
+      const cleared = await this.retention.clearPayloads(this.config.delivery.retentionDays, BATCH);
+      payloadsCleared += cleared;
+      if (cleared < BATCH) break;
+    }
     if (payloadsCleared > 0) this.logger.log({ payloadsCleared }, 'Retention pass');
     return { payloadsCleared };
-  }
-
-  private async inBatches(sql: string, parameters: unknown[]): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const result = await this.dataSource.query<[unknown, number]>(sql, parameters);
-      const affected = result[1];
-      total += affected;
-      if (affected < BATCH) return total;
-    }
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher, mayBelongToOneItem } from '../../common/batcher';
+import { Batcher } from '../../common/batcher';
+import { mayBelongToOneItem } from '../../database/postgres-errors';
 import { ContactsRepository, type ContactSendState } from './contacts.repository';
 import { OutboxRepository } from './outbox.repository';
 import type { NewOutboundMessage } from './outbox.types';

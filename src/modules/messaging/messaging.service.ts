@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BatchRefused } from '../../common/batcher';
-import { isNotWritten } from '../../common/errors/error-response';
+import { isNotWritten } from '../../database/postgres-errors';
 import { maskPhone } from '../../common/logging/mask';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';

@@ -3,8 +3,7 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { TwilioClient } from './twilio.client';
 import { TwilioSignatureValidator } from './twilio-signature.validator';
-
-const API_TIMEOUT_MS = 10_000;
+import { TWILIO_API_TIMEOUT_MS } from './twilio.types';
 
 /** The only module that imports the `twilio` package (docs/architecture.md §2). */
 @Module({
@@ -17,7 +16,7 @@ const API_TIMEOUT_MS = 10_000;
           accountSid: config.twilio.accountSid,
           authToken: config.twilio.authToken,
           apiBaseUrl: config.twilio.apiBaseUrl,
-          timeoutMs: API_TIMEOUT_MS,
+          timeoutMs: TWILIO_API_TIMEOUT_MS,
         }),
     },
     {

@@ -1,3 +1,6 @@
+/** How long one call to Twilio's REST API may take before it counts as failed. */
+export const TWILIO_API_TIMEOUT_MS = 10_000;
+
 /** What the app asks Twilio to send (wire names are the adapter's business). */
 export interface CreateMessageInput {
   to: string;

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import { ErrorCode } from '../../common/errors/error-code';
-import { isDataException } from '../../common/errors/error-response';
+import { isDataException } from '../../database/postgres-errors';
 import { isUuid } from '../../common/ids';
 import { maskPhone, maskPhoneNumbersInText } from '../../common/logging/mask';
 import { DeliveryService } from '../delivery/delivery.service';
