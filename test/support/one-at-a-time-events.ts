@@ -3,11 +3,16 @@ import { returning } from '../../src/database/returning';
 import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
 import type { StageTimes } from '../../src/modules/delivery/delivery-metrics.service';
 import {
-  allowedPredecessors,
   decideTransition,
   isFailure,
+  OUTBOUND_STATUSES,
   stagesProvedBy,
 } from '../../src/modules/delivery/status-machine';
+
+/** The statuses an incoming event may replace: the WHERE of this reference's conditional UPDATE. */
+function allowedPredecessors(incoming: string): string[] {
+  return OUTBOUND_STATUSES.filter((current) => decideTransition(current, incoming).applies);
+}
 
 /**
  * The reference for group commit: status events applied one at a time, each in its own

@@ -1,10 +1,8 @@
 import {
-  allowedPredecessors,
   decideOutboxMove,
   decideTransition,
   eventOrder,
   OUTBOX_MOVES,
-  outboxMoveFrom,
   outboxMoveTo,
   isFinal,
   notFinalSql,
@@ -101,10 +99,6 @@ describe('decideOutboxMove', () => {
     expect(decideOutboxMove(current, move)).toBe(EXPECTED[move].includes(current));
   });
 
-  it.each(OUTBOX_MOVES.map((move) => [move]))('should list where %s may start', (move) => {
-    expect(outboxMoveFrom(move)).toEqual(EXPECTED[move]);
-  });
-
   it('should send claims to dispatching and both retries back to pending', () => {
     expect(OUTBOX_MOVES.map((move) => outboxMoveTo(move))).toEqual([
       'dispatching',
@@ -117,16 +111,6 @@ describe('decideOutboxMove', () => {
     for (const status of ['accepted', 'queued', 'sent', 'delivered', 'read', 'undelivered'])
       for (const move of OUTBOX_MOVES) expect(decideOutboxMove(status, move)).toBe(false);
   });
-});
-
-describe('allowedPredecessors', () => {
-  it.each(OUTBOUND_STATUSES.map((status) => [status]))(
-    'should list exactly the statuses %s may replace',
-    (incoming) => {
-      const allowed = OUTBOUND_STATUSES.filter((current) => expected(current, incoming).applies);
-      expect(allowedPredecessors(incoming)).toEqual(allowed);
-    },
-  );
 });
 
 describe('stagesProvedBy', () => {

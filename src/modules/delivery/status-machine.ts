@@ -1,5 +1,6 @@
 // The status state machine (docs/architecture.md §3). Pure: no Nest, no I/O; table-tested over
-// every pair.
+// every pair. Every write to a message is decided with it in TypeScript, on the row as locked
+// (message-moves.ts, MessageWriter); no rule of it is written in SQL.
 
 export const PROGRESS_STATUSES = [
   'pending',
@@ -72,8 +73,8 @@ export function decideTransition(current: string, incoming: string): TransitionD
  * (`pending` → `dispatching`, or takes over a `dispatching` one whose worker died), gives it back
  * for a later attempt (`dispatching` → `pending`), and an admin retries a failed one (`failed` →
  * `pending`). Twilio's answer to the create call and a send that failed for good are events
- * (decideTransition). Conditions on time and on the last error (a takeover only once the holder
- * is stale; an admin retry only after a retryable error) are the caller's SQL.
+ * (decideTransition). Conditions on time, on the holder and on the last error (a takeover only
+ * once the holder is stale; an admin retry only after a retryable error) are message-moves.ts'.
  */
 export type OutboxMove = 'claim' | 'retry-later' | 'admin-retry';
 export const OUTBOX_MOVES: readonly OutboxMove[] = ['claim', 'retry-later', 'admin-retry'];
@@ -94,11 +95,6 @@ export function decideOutboxMove(current: string, move: OutboxMove): boolean {
   return (OUTBOX_MOVE_RULES[move].from as readonly string[]).includes(current);
 }
 
-/** The statuses an outbox move may start from (the WHERE of its conditional UPDATE). */
-export function outboxMoveFrom(move: OutboxMove): string[] {
-  return OUTBOUND_STATUSES.filter((current) => decideOutboxMove(current, move));
-}
-
 /** Where an outbox move leaves the message. */
 export function outboxMoveTo(move: OutboxMove): ProgressStatus {
   return OUTBOX_MOVE_RULES[move].to;
@@ -114,11 +110,6 @@ export function eventOrder(status: string): number {
   if (isProgress(status)) return RANK[status];
   if (isFailure(status)) return RANK.delivered - 0.5;
   return Number.MAX_SAFE_INTEGER;
-}
-
-/** The statuses an incoming event may replace: the WHERE of the one conditional UPDATE. */
-export function allowedPredecessors(incoming: string): string[] {
-  return OUTBOUND_STATUSES.filter((current) => decideTransition(current, incoming).applies);
 }
 
 /** Stage timestamp columns an event proves (read proves delivered and sent). */
