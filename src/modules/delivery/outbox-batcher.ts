@@ -21,7 +21,15 @@ import type { ClaimedMessage, TwilioAnswer } from './outbox.types';
  * unreachable database (a statement timeout because one row was locked, say) is written again
  * one answer at a time — safe, as an answer written twice changes nothing the second time — and
  * answers wait for their batch as long as a holder's claim lasts rather than the 3 s of a request.
+ *
+ * One batch of each is written at a time (not two, the Batcher's default): a batch is four round
+ * trips (BEGIN, lock, write, COMMIT: the one writer's pattern), and the jobs that arrive while one
+ * is written join the next, so 32 jobs make fewer, larger transactions. Measured end to end (bench
+ * README, "The one writer"): as fast as the old single-statement claims with one in flight, ~10 %
+ * slower with two.
  */
+const ONE_AT_A_TIME = 1;
+
 @Injectable()
 export class OutboxBatcher implements OnModuleDestroy {
   private readonly claims: Batcher<{ id: string; staleMs: number }, ClaimedMessage | null>;
@@ -35,12 +43,14 @@ export class OutboxBatcher implements OnModuleDestroy {
     this.claims = new Batcher({
       write: (claims) => outbox.claimForSendMany(claims),
       isolate: mayBelongToOneItem,
+      maxInFlight: ONE_AT_A_TIME,
       logger,
       noun: 'claims',
     });
     this.answers = new Batcher({
       write: (answers) => outbox.recordAcceptedMany(answers),
       isolate: (error) => !isDatabaseUnreachable(error),
+      maxInFlight: ONE_AT_A_TIME,
       // Two thirds of a holder's claim: an answer lands (or fails) before a takeover may start.
       maxWaitMs: (config.sending.dispatchStaleMs * 2) / 3,
       logger,
