@@ -83,8 +83,8 @@ const infrastructureForbids = [
   },
   noSimulator,
   {
-    regex: up('bootstrap|app\\.module|app\\.factory|main'),
-    message: `Only the composition root (src/main.ts, src/app.*, src/bootstrap) wires the app (${ARCH}).`,
+    regex: up('bootstrap|app\\.module|app\\.factory|worker\\.module|main'),
+    message: `Only the composition root (src/main.ts, src/app.*, src/worker.module.ts, src/bootstrap) wires the app (${ARCH}).`,
   },
 ];
 

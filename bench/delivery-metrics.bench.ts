@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../src/database/data-source-options';
 import { dropDatabase, ensureDatabase, runMigrations } from '../src/database/database-setup';
-import { DeliveryQueriesService } from '../src/modules/delivery/delivery-queries.service';
-import { MessageQueriesRepository } from '../src/modules/delivery/message-queries.repository';
-import { MessagesRepository } from '../src/modules/delivery/messages.repository';
+import { DeliveryQueriesService } from '../src/modules/delivery/queries/delivery-queries.service';
+import { MessageQueriesRepository } from '../src/modules/delivery/queries/message-queries.repository';
+import { MessagesRepository } from '../src/modules/delivery/queries/messages.repository';
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);

@@ -9,7 +9,7 @@ import { DeliveryApiModule } from './modules/delivery/delivery-api.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
-import { WorkerModule } from './modules/messaging/worker.module';
+import { WorkerModule } from './worker.module';
 import { RedisModule } from './redis/redis.module';
 
 @Module({})

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { ReconcilerService } from '../../src/modules/delivery/reconciler.service';
-import { RetentionService } from '../../src/modules/delivery/retention.service';
+import { ReconcilerService } from '../../src/modules/delivery/reconcile/reconciler.service';
+import { RetentionService } from '../../src/modules/delivery/reconcile/retention.service';
 import { TwilioClient } from '../../src/modules/twilio/twilio.client';
 import { IdempotencyExpiryService } from '../../src/modules/messaging/idempotency-expiry.service';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';

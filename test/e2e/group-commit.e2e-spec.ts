@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { InboundRepository } from '../../src/modules/delivery/inbound.repository';
+import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
 import { IdempotencyRepository } from '../../src/modules/messaging/idempotency.repository';
-import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
-import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
+import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
+import { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
 import type { FormParams } from '../../src/simulator/twilio-signature';
 import { Stack } from '../support/stack';
 

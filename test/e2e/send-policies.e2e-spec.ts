@@ -1,4 +1,4 @@
-import { ContactsRepository } from '../../src/modules/delivery/contacts.repository';
+import { ContactsRepository } from '../../src/modules/delivery/contacts/contacts.repository';
 import { receiveInbound } from '../factories/inbound.factory';
 import { createUser } from '../factories/users.factory';
 import { ACCEPTED, Stack } from '../support/stack';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { ReconcilerService } from '../../src/modules/delivery/reconciler.service';
-import { RetentionService } from '../../src/modules/delivery/retention.service';
+import { ReconcilerService } from '../../src/modules/delivery/reconcile/reconciler.service';
+import { RetentionService } from '../../src/modules/delivery/reconcile/retention.service';
 import { OutboundProcessor } from '../../src/modules/messaging/outbound.processor';
 import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { SweeperService } from '../../src/modules/messaging/sweeper.service';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { InboundRepository } from '../../src/modules/delivery/inbound.repository';
+import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
 
 /** A message from `phone` received at `at`, stored the way the inbound webhook stores it. */
 export async function receiveInbound(

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { DeliveryQueriesService } from '../../src/modules/delivery/delivery-queries.service';
-import { MessageQueriesRepository } from '../../src/modules/delivery/message-queries.repository';
-import { MessagesRepository } from '../../src/modules/delivery/messages.repository';
+import { DeliveryQueriesService } from '../../src/modules/delivery/queries/delivery-queries.service';
+import { MessageQueriesRepository } from '../../src/modules/delivery/queries/message-queries.repository';
+import { MessagesRepository } from '../../src/modules/delivery/queries/messages.repository';
 import { testDatabaseUrl } from '../support/test-env';
 
 // A window far from every other test's rows, so the shared database does not disturb the sums.

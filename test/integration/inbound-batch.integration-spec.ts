@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import * as fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import {
-  InboundRepository,
-  type InboundMessage,
-} from '../../src/modules/delivery/inbound.repository';
+import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
 import { testDatabaseUrl } from '../support/test-env';
+import type { InboundMessage } from '../../src/modules/delivery/delivery.types';
 
 // Group commit of inbound messages must not change what happens: a batch gives exactly the
 // outcomes and rows of the same messages stored one at a time in order — repeated MessageSids,

@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
-import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
-import { MessageWriter } from '../../src/modules/delivery/message-writer';
-import { isFinal, notFinalSql, OUTBOUND_STATUSES } from '../../src/modules/delivery/status-machine';
-import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
+import { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
+import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
+import {
+  isFinal,
+  notFinalSql,
+  OUTBOUND_STATUSES,
+} from '../../src/modules/delivery/status/status-machine';
+import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import { claimOne, insertSender, outboundMessage, recordOne } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 

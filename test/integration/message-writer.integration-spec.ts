@@ -2,11 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import type { StatusEvent } from '../../src/modules/delivery/delivery.types';
-import { InboundRepository } from '../../src/modules/delivery/inbound.repository';
-import { MessageWriter } from '../../src/modules/delivery/message-writer';
-import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
-import { ReconcileRepository } from '../../src/modules/delivery/reconcile.repository';
-import { StatusBatchRepository } from '../../src/modules/delivery/status-batch.repository';
+import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
+import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
+import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
+import { ReconcileRepository } from '../../src/modules/delivery/reconcile/reconcile.repository';
+import { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
 import {
   decideOutboxMove,
   decideTransition,
@@ -16,7 +16,7 @@ import {
   STAGE_COLUMNS,
   stagesProvedBy,
   type OutboxMove,
-} from '../../src/modules/delivery/status-machine';
+} from '../../src/modules/delivery/status/status-machine';
 import { insertSender, outboundMessage } from '../support/outbox-fixtures';
 import { countingDataSource } from '../support/statement-counter';
 import { testDatabaseUrl } from '../support/test-env';

@@ -5,18 +5,18 @@ import * as fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { OutboxBatcher } from '../../src/modules/delivery/outbox-batcher';
-import { MessageWriter } from '../../src/modules/delivery/message-writer';
-import { OutboxRepository } from '../../src/modules/delivery/outbox.repository';
-import type { ClaimedMessage, TwilioAnswer } from '../../src/modules/delivery/outbox.types';
+import { OutboxBatcher } from '../../src/modules/delivery/outbox/outbox-batcher';
+import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
+import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import {
   decideTransition,
   isFailure,
   stagesProvedBy,
   type StageColumn,
-} from '../../src/modules/delivery/status-machine';
+} from '../../src/modules/delivery/status/status-machine';
 import { claimOne, insertSender, outboundMessage, recordOne } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
+import type { ClaimedMessage, TwilioAnswer } from '../../src/modules/delivery/delivery.types';
 
 // The worker's claims and Twilio's answers are grouped across jobs. That must not change what
 // happens: a batch gives exactly the results and rows of the same calls made one at a time in

@@ -1,13 +1,16 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { returning } from '../../src/database/returning';
-import type { EventResult, StatusEvent } from '../../src/modules/delivery/delivery.types';
-import type { StageTimes } from '../../src/modules/delivery/delivery-metrics.service';
+import type {
+  EventResult,
+  StageTimes,
+  StatusEvent,
+} from '../../src/modules/delivery/delivery.types';
 import {
   decideTransition,
   isFailure,
   OUTBOUND_STATUSES,
   stagesProvedBy,
-} from '../../src/modules/delivery/status-machine';
+} from '../../src/modules/delivery/status/status-machine';
 
 /** The statuses an incoming event may replace: the WHERE of this reference's conditional UPDATE. */
 function allowedPredecessors(incoming: string): string[] {

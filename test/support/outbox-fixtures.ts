@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { MoveResult, OutboxRepository } from '../../src/modules/delivery/outbox.repository';
+import type { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import type {
   ClaimedMessage,
+  MoveResult,
   NewOutboundMessage,
   TwilioAnswer,
-} from '../../src/modules/delivery/outbox.types';
+} from '../../src/modules/delivery/delivery.types';
 
 /** A sender user straight in the database, for tests that write messages without the API. */
 export async function insertSender(dataSource: DataSource, prefix: string): Promise<string> {

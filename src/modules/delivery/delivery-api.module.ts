@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { RateLimitModule } from '../../common/http/rate-limit.module';
-import { ContactsController } from './contacts.controller';
-import { DeliveryController } from './delivery.controller';
+import { ContactsController } from './contacts/contacts.controller';
+import { DeliveryController } from './queries/delivery.controller';
 import { DeliveryModule } from './delivery.module';
 
 /** The delivery routes (status, list, metrics, contacts), loaded where the API runs. */

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { TwilioModule } from '../twilio/twilio.module';
 import { DeliveryModule } from './delivery.module';
-import { ReconcileRepository } from './reconcile.repository';
-import { ReconcilerService } from './reconciler.service';
-import { RetentionRepository } from './retention.repository';
-import { RetentionService } from './retention.service';
+import { ReconcileRepository } from './reconcile/reconcile.repository';
+import { ReconcilerService } from './reconcile/reconciler.service';
+import { RetentionRepository } from './reconcile/retention.repository';
+import { RetentionService } from './reconcile/retention.service';
 
-/** Delivery's background jobs, loaded by messaging's WorkerModule (worker and all roles). */
+/** Delivery's background jobs, loaded by the composition root's WorkerModule (worker and all roles). */
 @Module({
   imports: [DeliveryModule, TwilioModule],
   providers: [ReconcileRepository, ReconcilerService, RetentionRepository, RetentionService],

@@ -5,27 +5,27 @@ import {
   makeHistogramProvider,
 } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
-import { ContactsRepository } from './contacts.repository';
-import { ContactsService } from './contacts.service';
-import { DeliveryQueriesService } from './delivery-queries.service';
+import { ContactsRepository } from './contacts/contacts.repository';
+import { ContactsService } from './contacts/contacts.service';
+import { DeliveryQueriesService } from './queries/delivery-queries.service';
 import {
   DELIVERY_SECONDS,
   DeliveryMetricsService,
   MESSAGES_TOTAL,
   STATUS_EVENTS_TOTAL,
   STUCK,
-} from './delivery-metrics.service';
+} from './stats/delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
-import { InboundBatcher } from './inbound-batcher';
-import { InboundRepository } from './inbound.repository';
-import { MessageQueriesRepository } from './message-queries.repository';
-import { MessageWriter } from './message-writer';
-import { MessagesRepository } from './messages.repository';
-import { OutboxBatcher } from './outbox-batcher';
-import { OutboxRepository } from './outbox.repository';
-import { StatusBatchRepository } from './status-batch.repository';
-import { SendBatcher } from './send-batcher';
-import { StatusEventBatcher } from './status-event-batcher';
+import { InboundBatcher } from './inbound/inbound-batcher';
+import { InboundRepository } from './inbound/inbound.repository';
+import { MessageQueriesRepository } from './queries/message-queries.repository';
+import { MessageWriter } from './status/message-writer';
+import { MessagesRepository } from './queries/messages.repository';
+import { OutboxBatcher } from './outbox/outbox-batcher';
+import { OutboxRepository } from './outbox/outbox.repository';
+import { StatusBatchRepository } from './status/status-batch.repository';
+import { SendBatcher } from './outbox/send-batcher';
+import { StatusEventBatcher } from './status/status-event-batcher';
 import { TwilioModule } from '../twilio/twilio.module';
 
 /**

@@ -1,17 +1,25 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { ContactSendState } from './contacts.repository';
-import { DeliveryMetricsService } from './delivery-metrics.service';
-import type { EventResult, StatusEvent } from './delivery.types';
-import { InboundBatcher } from './inbound-batcher';
-import type { InboundMessage, InboundOutcome } from './inbound.repository';
-import { OutboxBatcher } from './outbox-batcher';
-import { OutboxRepository, type MoveResult } from './outbox.repository';
-import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
-import { SendBatcher } from './send-batcher';
-import { StatusBatchRepository } from './status-batch.repository';
-import { StatusEventBatcher } from './status-event-batcher';
-import { isFailure, isProgress } from './status-machine';
+import { DeliveryMetricsService } from './stats/delivery-metrics.service';
+import type {
+  ClaimedMessage,
+  ContactSendState,
+  DueMessage,
+  EventResult,
+  InboundMessage,
+  InboundOutcome,
+  MoveResult,
+  NewOutboundMessage,
+  StatusEvent,
+  TwilioAnswer,
+} from './delivery.types';
+import { InboundBatcher } from './inbound/inbound-batcher';
+import { OutboxBatcher } from './outbox/outbox-batcher';
+import { OutboxRepository } from './outbox/outbox.repository';
+import { SendBatcher } from './outbox/send-batcher';
+import { StatusBatchRepository } from './status/status-batch.repository';
+import { StatusEventBatcher } from './status/status-event-batcher';
+import { isFailure, isProgress } from './status/status-machine';
 
 /**
  * The one owner of a message's state: every write to whatsapp_messages, message_status_logs

@@ -1,7 +1,8 @@
-import type { StageTimes } from './delivery-metrics.service';
+// The delivery module's public types: what other modules hand it and get back from it
+// (DeliveryService), in one place.
 import type { EventSource } from './entities/message-status-log.entity';
 
-/** One status event from any source, for the one place that applies events. */
+/** One status event from Twilio (a callback, the reconciler's look), for the status writer. */
 export interface StatusEvent {
   /** Our id when known (the callback URL's `mid`, the worker), else found by `twilioSid`. */
   messageId?: string;
@@ -34,4 +35,83 @@ export interface EventResult {
   anomaly: boolean;
   /** The message's stage timestamps after an applied event. */
   stages?: StageTimes;
+}
+
+/** A send as the API accepted it, before any worker holds it. */
+export interface NewOutboundMessage {
+  from: string | null;
+  to: string;
+  body: string | null;
+  contentSid: string | null;
+  contentVariables: Record<string, string> | null;
+  mediaUrls: string[];
+  reference: string | null;
+  metadata: Record<string, unknown> | null;
+  createdBy: string;
+  idempotencyKey: string | null;
+  maxAttempts: number;
+}
+
+/** A message a worker now holds (`dispatching`), with what it needs to call Twilio. */
+export interface ClaimedMessage extends Pick<
+  NewOutboundMessage,
+  'from' | 'to' | 'body' | 'contentSid' | 'contentVariables' | 'mediaUrls' | 'maxAttempts'
+> {
+  id: string;
+  /** This attempt's number (1 for the first). */
+  attempts: number;
+  /** Set when an earlier attempt may have reached Twilio: look it up from then before sending. */
+  uncertainSince: Date | null;
+}
+
+export interface DueMessage {
+  id: string;
+  attempts: number;
+}
+
+/** Twilio's answer to the create call (or the message an earlier attempt created). */
+export interface TwilioAnswer {
+  sid: string;
+  status: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+}
+
+export interface StageTimes {
+  acceptedAt: Date | null;
+  sentAt: Date | null;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+}
+
+/** What a worker's own event did to the message. */
+export interface MoveResult {
+  applied: boolean;
+  /** The message's stage timestamps after an applied move. */
+  stages?: StageTimes;
+}
+
+export interface InboundMessage {
+  twilioSid: string;
+  from: string;
+  to: string;
+  body: string | null;
+  mediaUrls: string[];
+  metadata: Record<string, unknown>;
+  /** The sender's E.164 number (contacts key). */
+  phone: string;
+  waId: string | null;
+  profileName: string | null;
+  /** STOP-style keyword → true, START-style → false, otherwise undefined. */
+  optOut: boolean | undefined;
+  payload: Record<string, unknown>;
+  idempotencyToken: string | null;
+}
+
+export type InboundOutcome = 'stored' | 'duplicate';
+
+/** A contact's window and opt-out, as the send policy reads them. */
+export interface ContactSendState {
+  lastInboundAt: Date | null;
+  optedOutAt: Date | null;
 }

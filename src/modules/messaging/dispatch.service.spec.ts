@@ -1,11 +1,11 @@
 import type { Counter } from 'prom-client';
 import type { AppConfig } from '../../config/app-config';
 import type { DeliveryService } from '../delivery/delivery.service';
-import type { ClaimedMessage } from '../delivery/outbox.types';
 import type { TwilioClient } from '../twilio/twilio.client';
 import type { TwilioMessage } from '../twilio/twilio.types';
 import { DispatchService } from './dispatch.service';
 import type { OutboundQueue } from './outbound.queue';
+import type { ClaimedMessage } from '../delivery/delivery.types';
 
 // Once Twilio has the message, a failure to RECORD it is not a failed send: it must never be
 // retried as one (a second create) nor, on the last attempt, marked `failed`. The job fails

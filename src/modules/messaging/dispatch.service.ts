@@ -9,8 +9,8 @@ import { TwilioClient } from '../twilio/twilio.client';
 import { TwilioApiError, TwilioNetworkError } from '../twilio/twilio.errors';
 import type { TwilioMessage } from '../twilio/twilio.types';
 import { OutboundQueue } from './outbound.queue';
-import type { ClaimedMessage } from '../delivery/outbox.types';
 import { decideRetry, type SendFailure } from './retry-policy';
+import type { ClaimedMessage } from '../delivery/delivery.types';
 
 // Twilio's clock and ours may disagree; look a little before the uncertain attempt began.
 const LOOKUP_SKEW_MS = 60_000;

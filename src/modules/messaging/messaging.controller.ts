@@ -5,7 +5,7 @@ import { UuidParamPipe } from '../../common/http/uuid-param.pipe';
 import type { Principal } from '../auth/auth.types';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { Roles } from '../auth/roles.decorator';
-import type { MessageResponse } from '../delivery/dto/message.response';
+import type { MessageResponse } from '../delivery/queries/dto/message.response';
 import { SendMessageDto, type SendAccepted } from './dto/send-message.dto';
 import { MessagingService } from './messaging.service';
 import { SendThrottlerGuard } from './send-throttler.guard';

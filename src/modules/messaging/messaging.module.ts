@@ -13,7 +13,7 @@ import { SendThrottlerGuard } from './send-throttler.guard';
 /**
  * POST /send, the outbox, the outbound queue, the retry policy, per-user and per-sender rate
  * limits, and the 24-hour window and opt-out checks. Its routes are MessagingApiModule's (api
- * roles); the processor and the sweeper are WorkerModule's (worker roles).
+ * roles); the processor and the sweeper are MessagingWorkerModule's (worker roles).
  */
 @Module({
   imports: [DeliveryModule, TwilioModule, RateLimitModule],

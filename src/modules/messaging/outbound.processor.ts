@@ -13,7 +13,7 @@ const LIMITER_WINDOW_MS = 1000;
 
 /**
  * The outbound queue's one processor (worker roles). @nestjs/bullmq builds its Worker from this
- * decorator and the root config (WorkerModule: the worker connection, the queue prefix) and
+ * decorator and the root config (MessagingWorkerModule: the worker connection, the queue prefix) and
  * takes no options from the config, so the Worker is built idle (`autorun: false`) and
  * onApplicationBootstrap gives it the concurrency and the limiter before it runs. The limiter
  * caps sends at TWILIO_MPS per one-second window across every worker process (BullMQ's limiter
@@ -30,7 +30,7 @@ export class OutboundProcessor
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dispatch: DispatchService,
     private readonly connection: WorkerConnection,
-    // Registered only so that @nestjs/bullmq starts this processor (WorkerModule); it
+    // Registered only so that @nestjs/bullmq starts this processor (MessagingWorkerModule); it
     // shares the worker connection, whose outages WorkerConnection already logs.
     @InjectQueue(QueueName.Outbound) registered: Queue,
   ) {

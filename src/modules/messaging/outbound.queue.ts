@@ -21,7 +21,7 @@ export const QUEUE_JOBS = 'whatsapp_queue_jobs';
  * The producer side of the outbound queue, in every role. Never blocks a request longer than
  * ENQUEUE_TIMEOUT_MS: its connection fails fast while Redis is away. It is not a
  * `BullModule.registerQueue` queue because @nestjs/bullmq hands a registered queue's connection
- * to its processor, which needs one that waits for Redis instead (WorkerModule).
+ * to its processor, which needs one that waits for Redis instead (MessagingWorkerModule).
  */
 @Injectable()
 export class OutboundQueue implements OnApplicationShutdown {

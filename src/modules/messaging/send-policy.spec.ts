@@ -1,4 +1,4 @@
-import { WINDOW_MS } from '../delivery/contact-window';
+import { WINDOW_MS } from '../delivery/contacts/contact-window';
 import { decideSend } from './send-policy';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');

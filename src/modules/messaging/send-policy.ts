@@ -1,4 +1,4 @@
-import { isWindowOpen } from '../delivery/contact-window';
+import { isWindowOpen } from '../delivery/contacts/contact-window';
 
 export interface SendPolicyInput {
   /** A template send (contentSid): always allowed inside or outside the window. */

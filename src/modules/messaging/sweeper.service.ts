@@ -14,7 +14,7 @@ import { DeliveryService } from '../delivery/delivery.service';
 const BATCH = 500;
 
 /**
- * The outbox's safety net (worker roles: WorkerModule): re-queues `pending` rows that are due
+ * The outbox's safety net (worker roles: MessagingWorkerModule): re-queues `pending` rows that are due
  * but have no live job (an enqueue that failed or timed out, a Redis flush) and `dispatching`
  * rows whose worker died. Job ids are per attempt, so two sweepers or a late original job never
  * send twice: the claim decides.

@@ -1,4 +1,4 @@
-import type { InboundMessage } from '../delivery/inbound.repository';
+import type { InboundMessage } from '../delivery/delivery.types';
 
 export type FormFields = Record<string, string | string[] | undefined>;
 

@@ -1,5 +1,5 @@
-import type { MessageStatusLogEntity } from '../entities/message-status-log.entity';
-import type { WhatsappMessageEntity } from '../entities/whatsapp-message.entity';
+import type { MessageStatusLogEntity } from '../../entities/message-status-log.entity';
+import type { WhatsappMessageEntity } from '../../entities/whatsapp-message.entity';
 
 export interface HistoryEntry {
   status: string;

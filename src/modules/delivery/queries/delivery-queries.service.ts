@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception';
-import { ErrorCode } from '../../common/errors/error-code';
-import { ReadQueryException } from '../../common/errors/read-query.exception';
-import { isUuid } from '../../common/ids';
-import { normalizeWhatsappNumber } from '../../common/phone';
+import { AppException } from '../../../common/errors/app.exception';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { ReadQueryException } from '../../../common/errors/read-query.exception';
+import { isUuid } from '../../../common/ids';
+import { normalizeWhatsappNumber } from '../../../common/phone';
 import { toMessageResponse, type MessageResponse } from './dto/message.response';
 import type { ListMessagesQuery, MetricsQuery } from './dto/list-messages.dto';
 import { MessageQueriesRepository, type Percentiles } from './message-queries.repository';

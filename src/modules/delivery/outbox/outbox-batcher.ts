@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher } from '../../common/batcher';
-import { isDatabaseUnreachable, mayBelongToOneItem } from '../../database/postgres-errors';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.constants';
-import { OutboxRepository, type MoveResult } from './outbox.repository';
-import type { ClaimedMessage, TwilioAnswer } from './outbox.types';
+import { Batcher } from '../../../common/batcher';
+import { isDatabaseUnreachable, mayBelongToOneItem } from '../../../database/postgres-errors';
+import type { AppConfig } from '../../../config/app-config';
+import { APP_CONFIG } from '../../../config/config.constants';
+import { OutboxRepository } from './outbox.repository';
+import type { ClaimedMessage, MoveResult, TwilioAnswer } from '../delivery.types';
 
 /**
  * The worker's two writes per message, each shared by every job that needs it at the same

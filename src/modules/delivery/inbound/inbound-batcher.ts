@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher } from '../../common/batcher';
-import { mayBelongToOneItem } from '../../database/postgres-errors';
-import { InboundRepository, type InboundMessage, type InboundOutcome } from './inbound.repository';
+import { Batcher } from '../../../common/batcher';
+import { mayBelongToOneItem } from '../../../database/postgres-errors';
+import { InboundRepository } from './inbound.repository';
+import type { InboundMessage, InboundOutcome } from '../delivery.types';
 
 /**
  * Group commit for inbound messages (common/batcher.ts): every webhook's message waits for the

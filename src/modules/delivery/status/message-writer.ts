@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { StageTimes } from './delivery-metrics.service';
 import {
   millisOf,
   sameState,
@@ -9,7 +8,7 @@ import {
   type MoveLog,
   type Timestamp,
 } from './message-moves';
-import type { ClaimedMessage } from './outbox.types';
+import type { ClaimedMessage, StageTimes } from '../delivery.types';
 
 /** What a worker needs of a claimed message to call Twilio (read under the same lock). */
 export type SendPayload = Pick<

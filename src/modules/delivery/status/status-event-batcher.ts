@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher } from '../../common/batcher';
-import { mayBelongToOneItem } from '../../database/postgres-errors';
-import type { EventResult, StatusEvent } from './delivery.types';
+import { Batcher } from '../../../common/batcher';
+import { mayBelongToOneItem } from '../../../database/postgres-errors';
+import type { EventResult, StatusEvent } from '../delivery.types';
 import { StatusBatchRepository } from './status-batch.repository';
 
 /**

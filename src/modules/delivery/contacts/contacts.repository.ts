@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ContactEntity } from './entities/contact.entity';
-
-/** A contact's window and opt-out, as the send policy reads them. */
-export interface ContactSendState {
-  lastInboundAt: Date | null;
-  optedOutAt: Date | null;
-}
+import { ContactEntity } from '../entities/contact.entity';
+import type { ContactSendState } from '../delivery.types';
 
 @Injectable()
 export class ContactsRepository {

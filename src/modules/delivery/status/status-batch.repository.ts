@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { EventResult, StatusEvent } from './delivery.types';
+import type { EventResult, StatusEvent } from '../delivery.types';
 import { applyEvent, reconciled, type MessageState } from './message-moves';
 import { MessageWriter, stageTimesOf, type LockedMessages } from './message-writer';
 import { eventOrder } from './status-machine';

@@ -1,9 +1,9 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Batcher } from '../../common/batcher';
-import { mayBelongToOneItem } from '../../database/postgres-errors';
-import { ContactsRepository, type ContactSendState } from './contacts.repository';
+import { Batcher } from '../../../common/batcher';
+import { mayBelongToOneItem } from '../../../database/postgres-errors';
+import { ContactsRepository } from '../contacts/contacts.repository';
 import { OutboxRepository } from './outbox.repository';
-import type { NewOutboundMessage } from './outbox.types';
+import type { ContactSendState, NewOutboundMessage } from '../delivery.types';
 
 /**
  * The send path's two database trips, each shared by every request that needs it at the same

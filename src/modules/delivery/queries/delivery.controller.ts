@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
-import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
+import { ReadThrottlerGuard } from '../../../common/http/read-throttler.guard';
 import { DeliveryQueriesService, type DeliveryMetrics } from './delivery-queries.service';
 import { ListMessagesQuery, MetricsQuery } from './dto/list-messages.dto';
 import type { MessageResponse } from './dto/message.response';

@@ -10,7 +10,7 @@ import {
   sendFailure,
   type MessageState,
 } from './message-moves';
-import { afterInbound, type ContactState } from './contact-moves';
+import { afterInbound, type ContactState } from '../contacts/contact-moves';
 
 const NOW = '2026-12-06T12:00:00.123456+00:00';
 const at = (offsetMs: number) => new Date(Date.parse(NOW) + offsetMs).toISOString();

@@ -1,22 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Histogram } from 'prom-client';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.constants';
-import { MessagesRepository } from './messages.repository';
+import type { AppConfig } from '../../../config/app-config';
+import { APP_CONFIG } from '../../../config/config.constants';
+import { MessagesRepository } from '../queries/messages.repository';
+import type { StageTimes } from '../delivery.types';
 
 export const MESSAGES_TOTAL = 'whatsapp_messages_total';
 export const STATUS_EVENTS_TOTAL = 'whatsapp_status_events_total';
 export const DELIVERY_SECONDS = 'whatsapp_delivery_seconds';
 export const STUCK = 'whatsapp_messages_stuck';
 const GAUGE_CACHE_MS = 5_000;
-
-export interface StageTimes {
-  acceptedAt: Date | null;
-  sentAt: Date | null;
-  deliveredAt: Date | null;
-  readAt: Date | null;
-}
 
 /**
  * The delivery metrics (docs/architecture.md §6): per-process counters, and the stuck gauge

@@ -3,7 +3,6 @@
 // holder rule (only the attempt that holds the row moves it), the takeover and backoff clocks,
 // the admin retry's "retryable" condition. Pure: no Nest, no I/O; the SQL that follows only
 // stores what these functions return.
-import type { TwilioAnswer } from './outbox.types';
 import {
   decideOutboxMove,
   decideTransition,
@@ -13,6 +12,7 @@ import {
   stagesProvedBy,
   type StageColumn,
 } from './status-machine';
+import type { TwilioAnswer } from '../delivery.types';
 
 /**
  * A point in time as PostgreSQL wrote it (ISO 8601, microseconds): kept as text so a row written

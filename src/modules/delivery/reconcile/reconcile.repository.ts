@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { returning } from '../../database/returning';
-import type { Timestamp } from './message-moves';
-import { notFinalSql } from './status-machine';
+import { returning } from '../../../database/returning';
+import type { Timestamp } from '../status/message-moves';
+import { notFinalSql } from '../status/status-machine';
 
 /** A message the reconciler holds a lease on, to ask Twilio about. */
 export interface LeasedMessage {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, UseGuards } from '@nestjs/common';
-import { ReadThrottlerGuard } from '../../common/http/read-throttler.guard';
-import { Roles } from '../auth/roles.decorator';
+import { ReadThrottlerGuard } from '../../../common/http/read-throttler.guard';
+import { Roles } from '../../auth/roles.decorator';
 import { ContactsService, type ContactResponse } from './contacts.service';
 import { UpdateContactDto } from './dto/update-contact.dto';
 

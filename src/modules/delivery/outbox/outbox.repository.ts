@@ -1,17 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { adminRetry, answer, claim, millisOf, retryLater, sendFailure } from './message-moves';
-import { MessageWriter, stageTimesOf, type SendPayload } from './message-writer';
-import type { StageTimes } from './delivery-metrics.service';
-import type { ClaimedMessage, DueMessage, NewOutboundMessage, TwilioAnswer } from './outbox.types';
-
-/** What a worker's own event did to the message. */
-export interface MoveResult {
-  applied: boolean;
-  /** The message's stage timestamps after an applied move. */
-  stages?: StageTimes;
-}
+import {
+  adminRetry,
+  answer,
+  claim,
+  millisOf,
+  retryLater,
+  sendFailure,
+} from '../status/message-moves';
+import { MessageWriter, stageTimesOf, type SendPayload } from '../status/message-writer';
+import type {
+  ClaimedMessage,
+  DueMessage,
+  MoveResult,
+  NewOutboundMessage,
+  TwilioAnswer,
+} from '../delivery.types';
 
 /**
  * The outbox side of whatsapp_messages: new sends, and the moves of a message that no Twilio

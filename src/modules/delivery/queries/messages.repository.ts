@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MessageStatusLogEntity } from './entities/message-status-log.entity';
-import { WhatsappMessageEntity } from './entities/whatsapp-message.entity';
-import { notFinalSql } from './status-machine';
+import { MessageStatusLogEntity } from '../entities/message-status-log.entity';
+import { WhatsappMessageEntity } from '../entities/whatsapp-message.entity';
+import { notFinalSql } from '../status/status-machine';
 
 @Injectable()
 export class MessagesRepository {

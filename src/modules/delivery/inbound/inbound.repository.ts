@@ -1,25 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { afterInbound, type ContactState } from './contact-moves';
-
-export interface InboundMessage {
-  twilioSid: string;
-  from: string;
-  to: string;
-  body: string | null;
-  mediaUrls: string[];
-  metadata: Record<string, unknown>;
-  /** The sender's E.164 number (contacts key). */
-  phone: string;
-  waId: string | null;
-  profileName: string | null;
-  /** STOP-style keyword → true, START-style → false, otherwise undefined. */
-  optOut: boolean | undefined;
-  payload: Record<string, unknown>;
-  idempotencyToken: string | null;
-}
-
-export type InboundOutcome = 'stored' | 'duplicate';
+import { afterInbound, type ContactState } from '../contacts/contact-moves';
+import type { InboundMessage, InboundOutcome } from '../delivery.types';
 
 /**
  * Inbound messages: stored once per MessageSid (the unique index decides: the one INSERT … ON

@@ -5,9 +5,9 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { PeriodicTask } from '../../common/periodic-task';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.constants';
+import { PeriodicTask } from '../../../common/periodic-task';
+import type { AppConfig } from '../../../config/app-config';
+import { APP_CONFIG } from '../../../config/config.constants';
 import { RetentionRepository } from './retention.repository';
 
 const BATCH = 1000;

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ReadQueryException } from '../../common/errors/read-query.exception';
-import { READ_DATA_SOURCE } from '../../database/database.constants';
-import { WhatsappMessageEntity } from './entities/whatsapp-message.entity';
-import { OUTBOUND_STATUSES } from './status-machine';
+import { ReadQueryException } from '../../../common/errors/read-query.exception';
+import { READ_DATA_SOURCE } from '../../../database/database.constants';
+import { WhatsappMessageEntity } from '../entities/whatsapp-message.entity';
+import { OUTBOUND_STATUSES } from '../status/status-machine';
 
 export interface MessageFilter {
   status?: string;

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppException } from '../../common/errors/app.exception';
-import { ErrorCode } from '../../common/errors/error-code';
-import { normalizeWhatsappNumber } from '../../common/phone';
+import { AppException } from '../../../common/errors/app.exception';
+import { ErrorCode } from '../../../common/errors/error-code';
+import { normalizeWhatsappNumber } from '../../../common/phone';
 import { isWindowOpen, windowExpiresAt } from './contact-window';
 import { ContactsRepository } from './contacts.repository';
-import type { ContactEntity } from './entities/contact.entity';
+import type { ContactEntity } from '../entities/contact.entity';
 
 export interface ContactResponse {
   phone: string;

@@ -1,6 +1,6 @@
 // What inbound messages do to their contact, decided in TypeScript on the row as it was locked
 // (InboundRepository). Pure: no Nest, no I/O.
-import { millisOf, type Timestamp } from './message-moves';
+import { millisOf, type Timestamp } from '../status/message-moves';
 
 /** The columns of a contact that inbound messages change. */
 export interface ContactState {

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsIn, IsISO8601, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { INBOUND_STATUSES, OUTBOUND_STATUSES } from '../status-machine';
+import { INBOUND_STATUSES, OUTBOUND_STATUSES } from '../../status/status-machine';
 
 const STATUSES = [...OUTBOUND_STATUSES, ...INBOUND_STATUSES];
 

@@ -6,15 +6,15 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PeriodicTask } from '../../common/periodic-task';
-import type { AppConfig } from '../../config/app-config';
-import { APP_CONFIG } from '../../config/config.constants';
-import { TwilioClient } from '../twilio/twilio.client';
-import { TWILIO_API_TIMEOUT_MS } from '../twilio/twilio.types';
-import { DeliveryMetricsService } from './delivery-metrics.service';
-import { DeliveryService } from './delivery.service';
-import type { StatusEvent } from './delivery.types';
-import type { Timestamp } from './message-moves';
+import { PeriodicTask } from '../../../common/periodic-task';
+import type { AppConfig } from '../../../config/app-config';
+import { APP_CONFIG } from '../../../config/config.constants';
+import { TwilioClient } from '../../twilio/twilio.client';
+import { TWILIO_API_TIMEOUT_MS } from '../../twilio/twilio.types';
+import { DeliveryMetricsService } from '../stats/delivery-metrics.service';
+import { DeliveryService } from '../delivery.service';
+import type { StatusEvent } from '../delivery.types';
+import type { Timestamp } from '../status/message-moves';
 import { ReconcileRepository, type LeasedMessage } from './reconcile.repository';
 
 /** Messages looked at per pass at most. */

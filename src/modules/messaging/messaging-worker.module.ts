@@ -6,17 +6,15 @@ import { APP_CONFIG } from '../../config/config.constants';
 import { QueueName } from '../../queue/queue.constants';
 import { WorkerConnection, WorkerConnectionModule } from '../../queue/worker-connection';
 import { DeliveryModule } from '../delivery/delivery.module';
-import { DeliveryWorkerModule } from '../delivery/delivery-worker.module';
 import { IdempotencyExpiryService } from './idempotency-expiry.service';
 import { MessagingModule } from './messaging.module';
 import { OutboundProcessor } from './outbound.processor';
 import { SweeperService } from './sweeper.service';
 
 /**
- * What the worker roles (`worker`, `all`) run and the api role does not: BullMQ with the
- * outbound processor, the sweeper, the expiry of idempotency keys, and delivery's reconciler and
- * retention
- * (DeliveryWorkerModule). AppModule imports it for those roles only, so no provider checks ROLE.
+ * Messaging's part of the worker roles (`worker`, `all`): BullMQ with the outbound processor,
+ * the sweeper and the expiry of idempotency keys. Loaded by the composition root's WorkerModule
+ * (src/worker.module.ts) for those roles only, so no provider checks ROLE.
  */
 @Module({
   imports: [
@@ -34,10 +32,9 @@ import { SweeperService } from './sweeper.service';
     // added by OutboundQueue, in every role.
     BullModule.registerQueue({ name: QueueName.Outbound }),
     DeliveryModule,
-    DeliveryWorkerModule,
     MessagingModule,
     WorkerConnectionModule,
   ],
   providers: [IdempotencyExpiryService, OutboundProcessor, SweeperService],
 })
-export class WorkerModule {}
+export class MessagingWorkerModule {}
