@@ -9,7 +9,7 @@ function batcher(
   limits: Partial<{ maxWaitMs: number; maxWaiting: number; maxInFlight: number }> = {},
 ) {
   return new Batcher<number, string>({
-    write,
+    run: write,
     isolate: mayBelongToOneItem,
     maxBatch: 3,
     maxInFlight: limits.maxInFlight ?? 1,

@@ -8,8 +8,11 @@ import type { Logger } from '@nestjs/common';
 const DEFAULTS = { maxBatch: 200, maxInFlight: 2, maxWaitMs: 3_000, maxWaiting: 5_000 } as const;
 
 export interface BatcherOptions<I, O> {
-  /** Does a batch's work in ONE statement or transaction; one result per item, in order. */
-  write(items: readonly I[]): Promise<O[]>;
+  /**
+   * Does a batch's work — writes, or one read for many callers (a look-up) — in ONE statement or
+   * transaction; one result per item, in order.
+   */
+  run(items: readonly I[]): Promise<O[]>;
   /**
    * Whether a failed batch's error may belong to a single item (bad data, an integrity
    * violation, a lost deadlock): the batch is then written again one item at a time, so only
@@ -104,7 +107,7 @@ export class Batcher<I, O> {
       const batch = this.waiting.slice(0, this.options.maxBatch);
       this.waiting = this.waiting.slice(batch.length);
       this.inFlight += 1;
-      const write = this.write(batch).finally(() => {
+      const write = this.runBatch(batch).finally(() => {
         this.inFlight -= 1;
         this.writing.delete(write);
         if (this.waiting.length > 0) this.startBatches(false);
@@ -148,10 +151,10 @@ export class Batcher<I, O> {
     }
   }
 
-  private async write(batch: Waiting<I, O>[]): Promise<void> {
+  private async runBatch(batch: Waiting<I, O>[]): Promise<void> {
     let results: O[];
     try {
-      results = await this.options.write(batch.map((entry) => entry.item));
+      results = await this.options.run(batch.map((entry) => entry.item));
     } catch (error) {
       if (batch.length > 1 && this.options.isolate(error)) {
         this.options.logger.warn(
@@ -160,7 +163,7 @@ export class Batcher<I, O> {
         );
         for (const entry of batch) {
           try {
-            const [result] = await this.options.write([entry.item]);
+            const [result] = await this.options.run([entry.item]);
             entry.resolve(result);
           } catch (single) {
             entry.reject(single);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PeriodicTask } from './periodic-task';
+import { inBatches, PeriodicService, PeriodicTask } from './periodic-task';
 
 describe('PeriodicTask', () => {
   it('should never run twice at once, log failures and keep going, and wait for the run in flight on stop', async () => {
@@ -32,5 +32,47 @@ describe('PeriodicTask', () => {
     const after = runs;
     await sleep(30);
     expect(runs).toBe(after);
+  });
+});
+
+describe('inBatches', () => {
+  it('should repeat a bounded step until one touches fewer rows than the limit, and add them up', async () => {
+    const touched = [3, 3, 1, 3];
+    const limits: number[] = [];
+    const total = await inBatches(async (limit) => {
+      limits.push(limit);
+      return touched.shift() ?? 0;
+    }, 3);
+    expect(total).toBe(7);
+    expect(limits).toEqual([3, 3, 3]);
+  });
+});
+
+describe('PeriodicService', () => {
+  class Counting extends PeriodicService {
+    protected readonly logger = { warn: jest.fn() };
+    protected readonly taskName = 'counting';
+    runs = 0;
+
+    protected schedule() {
+      return { everyMs: 1_000, firstAfterMs: 5 };
+    }
+
+    async runOnce(): Promise<number> {
+      this.runs += 1;
+      await sleep(20);
+      return this.runs;
+    }
+  }
+
+  it('should start its task at bootstrap (first pass after firstAfterMs) and wait for it at shutdown', async () => {
+    const service = new Counting();
+    service.onApplicationBootstrap();
+    await sleep(15);
+    const stopping = service.onModuleDestroy();
+    await stopping;
+    expect(service.runs).toBe(1);
+    await sleep(30);
+    expect(service.runs).toBe(1);
   });
 });

@@ -22,8 +22,11 @@ export class EnvReader {
     return value === undefined || value.trim() === '' ? undefined : value;
   }
 
-  /** A variable with a default (`fallback`); `undefined` fallback = required. */
-  required<T>(name: string, parse: (raw: string) => T, fallback: string | undefined): T {
+  /**
+   * A variable's value, parsed: the environment's, else `fallback`. With no fallback
+   * (`undefined`) the variable must be set: a missing one is a problem ("is required").
+   */
+  value<T>(name: string, parse: (raw: string) => T, fallback: string | undefined): T {
     const value = this.optional(name, parse, fallback);
     if (value === undefined && !this.problems.some((problem) => problem.name === name)) {
       this.problems.push({ name, expected: `is required: ${describe(parse)}` });

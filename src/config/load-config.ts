@@ -60,14 +60,14 @@ const secret = (min: number) => (raw: string) => parseMinLength(raw, min);
  */
 export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
   const reader = new EnvReader(env);
-  const nodeEnv = reader.required('NODE_ENV', (raw) => parseChoice(raw, NODE_ENVS), 'development');
+  const nodeEnv = reader.value('NODE_ENV', (raw) => parseChoice(raw, NODE_ENVS), 'development');
   const production = nodeEnv === 'production';
   const dev = (value: string): string | undefined => (production ? undefined : value);
 
-  const port = reader.required('PORT', int(0, 65535), '5000');
+  const port = reader.value('PORT', int(0, 65535), '5000');
   const localUrl = `http://127.0.0.1:${port ?? 5000}`;
   const twilio = readTwilio(reader, production);
-  const signatureMode = reader.required(
+  const signatureMode = reader.value(
     'SIGNATURE_MODE',
     (raw) => parseChoice(raw, SIGNATURE_MODES),
     'enforce',
@@ -76,19 +76,19 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     nodeEnv,
     isProduction: production,
     port,
-    role: reader.required('ROLE', (raw) => parseChoice(raw, ROLES), 'all'),
+    role: reader.value('ROLE', (raw) => parseChoice(raw, ROLES), 'all'),
     database: {
-      url: reader.required('DATABASE_URL', url('postgres', 'postgresql'), dev(DEV_DATABASE_URL)),
-      poolSize: reader.required('DB_POOL_SIZE', int(1, 200), '10'),
+      url: reader.value('DATABASE_URL', url('postgres', 'postgresql'), dev(DEV_DATABASE_URL)),
+      poolSize: reader.value('DB_POOL_SIZE', int(1, 200), '10'),
       readStatementTimeoutMs: 5_000,
       readWaitMs: 2_000,
     },
     redis: readRedis(reader, dev(DEV_REDIS_URL)),
     twilio,
     simulator: {
-      port: reader.required('SIMULATOR_PORT', int(0, 65535), '4010'),
+      port: reader.value('SIMULATOR_PORT', int(0, 65535), '4010'),
       // 127.0.0.1 keeps it off the network; 0.0.0.0 serves other containers (docker compose).
-      host: reader.required(
+      host: reader.value(
         'SIMULATOR_HOST',
         (raw) =>
           parsePattern(
@@ -98,7 +98,7 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
           ),
         '127.0.0.1',
       ),
-      deliverTo: reader.required(
+      deliverTo: reader.value(
         'SIMULATOR_DELIVER_TO',
         (raw) => stripSlash(url('http', 'https')(raw)),
         localUrl,
@@ -110,21 +110,21 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     signatureReportUntil: readSignatureReportUntil(reader, production, signatureMode, now),
     jwt: {
       secret: readDevRefused(reader, 'JWT_SECRET', secret(32), DEV_JWT_SECRET, production),
-      ttlSeconds: reader.required('JWT_TTL', int(60, 86_400), '900'),
+      ttlSeconds: reader.value('JWT_TTL', int(60, 86_400), '900'),
     },
     admin: readAdmin(reader, production),
     limits: {
-      loginPerIp: reader.required('LOGIN_LIMIT_PER_IP', int(1, 1_000_000), '10'),
-      loginPerEmail: reader.required('LOGIN_LIMIT_PER_EMAIL', int(1, 1_000_000), '5'),
-      sendPerUserPerSecond: reader.required('SEND_RATE_LIMIT', int(1, 1_000_000), '100'),
-      readPerUserPerSecond: reader.required('READ_RATE_LIMIT', int(1, 1_000_000), '20'),
-      webhookUnsignedPerIp: reader.required('WEBHOOK_UNSIGNED_LIMIT', int(1, 1_000_000), '200'),
-      twilioMps: reader.required('TWILIO_MPS', int(0, 100_000), '80'),
+      loginPerIp: reader.value('LOGIN_LIMIT_PER_IP', int(1, 1_000_000), '10'),
+      loginPerEmail: reader.value('LOGIN_LIMIT_PER_EMAIL', int(1, 1_000_000), '5'),
+      sendPerUserPerSecond: reader.value('SEND_RATE_LIMIT', int(1, 1_000_000), '100'),
+      readPerUserPerSecond: reader.value('READ_RATE_LIMIT', int(1, 1_000_000), '20'),
+      webhookUnsignedPerIp: reader.value('WEBHOOK_UNSIGNED_LIMIT', int(1, 1_000_000), '200'),
+      twilioMps: reader.value('TWILIO_MPS', int(0, 100_000), '80'),
     },
     sending: {
-      maxAttempts: reader.required('SEND_MAX_ATTEMPTS', int(1, 100), '8'),
-      enqueueTimeoutMs: reader.required('ENQUEUE_TIMEOUT_MS', int(10, 60_000), '500'),
-      windowCheck: reader.required('WINDOW_CHECK', parseSwitch, 'on'),
+      maxAttempts: reader.value('SEND_MAX_ATTEMPTS', int(1, 100), '8'),
+      enqueueTimeoutMs: reader.value('ENQUEUE_TIMEOUT_MS', int(10, 60_000), '500'),
+      windowCheck: reader.value('WINDOW_CHECK', parseSwitch, 'on'),
       retryBaseMs: 15_000,
       retryMaxMs: 15 * 60_000,
       dispatchStaleMs: 30_000,
@@ -133,17 +133,17 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
       workerConcurrency: 32,
     },
     delivery: {
-      stuckAfterSeconds: reader.required('STUCK_AFTER', int(1, 30 * 86_400), '600'),
-      reconcileEverySeconds: reader.required('RECONCILE_EVERY', int(1, 86_400), '300'),
-      reconcileAfterSeconds: reader.required('RECONCILE_AFTER', int(0, 30 * 86_400), '600'),
-      reconcileRead: reader.required('RECONCILE_READ', parseSwitch, 'off'),
-      retentionDays: reader.required('RETENTION_DAYS', int(1, 3650), '30'),
+      stuckAfterSeconds: reader.value('STUCK_AFTER', int(1, 30 * 86_400), '600'),
+      reconcileEverySeconds: reader.value('RECONCILE_EVERY', int(1, 86_400), '300'),
+      reconcileAfterSeconds: reader.value('RECONCILE_AFTER', int(0, 30 * 86_400), '600'),
+      reconcileRead: reader.value('RECONCILE_READ', parseSwitch, 'off'),
+      retentionDays: reader.value('RETENTION_DAYS', int(1, 3650), '30'),
     },
-    shutdownTimeoutMs: reader.required('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), '25000'),
-    docsEnabled: reader.required('DOCS_ENABLED', parseSwitch, production ? 'off' : 'on'),
-    testErrorRoute: reader.required('TEST_ERROR_ROUTE', parseSwitch, 'off'),
-    eventsAllowPrivate: reader.required('EVENTS_ALLOW_PRIVATE', parseSwitch, 'off'),
-    logLevel: reader.required('LOG_LEVEL', (raw) => parseChoice(raw, LOG_LEVELS), 'info'),
+    shutdownTimeoutMs: reader.value('SHUTDOWN_TIMEOUT_MS', int(0, 600_000), '25000'),
+    docsEnabled: reader.value('DOCS_ENABLED', parseSwitch, production ? 'off' : 'on'),
+    testErrorRoute: reader.value('TEST_ERROR_ROUTE', parseSwitch, 'off'),
+    eventsAllowPrivate: reader.value('EVENTS_ALLOW_PRIVATE', parseSwitch, 'off'),
+    logLevel: reader.value('LOG_LEVEL', (raw) => parseChoice(raw, LOG_LEVELS), 'info'),
     sentryDsn: reader.optional('SENTRY_DSN', url('http', 'https')),
     metricsAuth: readMetricsAuth(reader, production),
   };
@@ -155,13 +155,13 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
 }
 
 function readRedis(reader: EnvReader, devUrl: string | undefined): AppConfig['redis'] {
-  const prefix = reader.required(
+  const prefix = reader.value(
     'REDIS_PREFIX',
     (raw) => parsePattern(raw, /^[A-Za-z0-9_-]{1,32}$/, '1–32 letters, digits, - or _'),
     'wa',
   );
   return {
-    url: reader.required('REDIS_URL', url('redis', 'rediss'), devUrl),
+    url: reader.value('REDIS_URL', url('redis', 'rediss'), devUrl),
     keyPrefix: `${prefix}:`,
     queuePrefix: `${prefix}-bull`,
   };
@@ -225,7 +225,7 @@ function readDevRefused<T extends string>(
   devValue: string,
   production: boolean,
 ): T {
-  const value = reader.required(name, parse, production ? undefined : devValue);
+  const value = reader.value(name, parse, production ? undefined : devValue);
   refuseDevSecret(reader, name, value, production);
   return value;
 }
@@ -263,7 +263,7 @@ function readPreviousAuthToken(
 
 // `true` trusts every hop, so any client could set its own IP (rate limits) and scheme (HTTPS).
 function readTrustProxy(reader: EnvReader, production: boolean): TrustProxy {
-  const trustProxy = reader.required('TRUST_PROXY', parseTrustProxy, 'false');
+  const trustProxy = reader.value('TRUST_PROXY', parseTrustProxy, 'false');
   if (production && trustProxy === true) {
     reader.problem(
       'TRUST_PROXY',
@@ -303,7 +303,7 @@ function readSignatureReportUntil(
 // Production must choose: credentials, or an explicit `off` for a /metrics left open.
 function readMetricsAuth(reader: EnvReader, production: boolean): AppConfig['metricsAuth'] {
   const parsed = production
-    ? reader.required('METRICS_AUTH', parseMetricsAuth, undefined)
+    ? reader.value('METRICS_AUTH', parseMetricsAuth, undefined)
     : reader.optional('METRICS_AUTH', parseMetricsAuth);
   if (parsed === undefined || parsed === 'off') return undefined;
   refuseDevSecret(reader, 'METRICS_AUTH', parsed.password, production);
@@ -314,7 +314,7 @@ function readPublicBaseUrl(reader: EnvReader, production: boolean, localUrl: str
   const parse = url('http', 'https');
   // WEBHOOK_URL from older setups (…/api/v1/whatsapp/webhook): only its origin is used.
   const legacy = reader.optional('WEBHOOK_URL', (raw) => new URL(parse(raw)).origin);
-  const value = reader.required(
+  const value = reader.value(
     'PUBLIC_BASE_URL',
     (raw) => stripSlash(parse(raw)),
     legacy ?? (production ? undefined : localUrl),

@@ -213,7 +213,7 @@ describe('status events and the outbox claim on the real database', () => {
     await claimOne(outbox, id, 30_000);
     await holderDied(id);
     const second = await claimOne(outbox, id, 30_000);
-    expect(second?.attempts).toBe(2);
+    expect(second?.attempt).toBe(2);
     // The first attempt wakes up: its retry and its failure must not touch attempt 2's row.
     expect(
       await outbox.scheduleRetry(id, 1, {

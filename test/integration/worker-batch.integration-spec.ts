@@ -5,7 +5,7 @@ import * as fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../src/config/app-config';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import { OutboxBatcher } from '../../src/modules/delivery/outbox/outbox-batcher';
+import { WorkerBatcher } from '../../src/modules/delivery/outbox/worker-batcher';
 import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
 import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import {
@@ -279,7 +279,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
           ? null
           : {
               slot: slot(result.id),
-              attempts: result.attempts,
+              attempts: result.attempt,
               uncertain: result.uncertainSince !== null,
             };
       },
@@ -475,7 +475,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
         sizes.push(answers.length);
         return manyAnswers(answers);
       };
-      const batcher = new OutboxBatcher(repository, CONFIG);
+      const batcher = new WorkerBatcher(repository, CONFIG);
       const results = await Promise.allSettled(
         ids.map((id) => batcher.recordAccepted(id, 1, queued())),
       );
@@ -515,7 +515,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
       sizes.push(claims.length);
       return claimMany(claims);
     };
-    const batcher = new OutboxBatcher(counting, CONFIG);
+    const batcher = new WorkerBatcher(counting, CONFIG);
     // Every message's job twice, as a stalled job and its duplicate would be, all at once.
     const claims = await Promise.all([...ids, ...ids].map((id) => batcher.claim(id, STALE_MS)));
     const winners = claims.filter((claimed) => claimed !== null);
@@ -525,7 +525,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
 
     const results = await Promise.all(
       winners.map((claimed, index) =>
-        batcher.recordAccepted(claimed.id, claimed.attempts, {
+        batcher.recordAccepted(claimed.id, claimed.attempt, {
           ...queued(),
           status: index % 2 === 0 ? 'queued' : 'accepted',
         }),

@@ -34,10 +34,10 @@ export class OneAtATimeEvents {
     const at = event.at ?? new Date();
     const target = await this.findTarget(manager, event);
     const logId = await this.insertLog(manager, event, target?.id ?? null, at);
-    // A repeated callback changes nothing. The worker and the reconciler speak for the message's
-    // current send, so their status still applies when their log row already exists (a send
-    // retried by an admin can fail again with the same code before reaching Twilio).
-    const authoritative = event.source === 'worker' || event.source === 'reconciler';
+    // A repeated callback changes nothing. The reconciler speaks for the message's current send,
+    // so its status still applies when its log row already exists (Twilio's truth, looked at
+    // again after an admin's retry sent the message anew).
+    const authoritative = event.source === 'reconciler';
     if (logId === null && !(authoritative && target)) {
       return { outcome: 'duplicate', messageId: target?.id ?? null, anomaly: false };
     }

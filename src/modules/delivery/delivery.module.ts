@@ -21,7 +21,7 @@ import { InboundRepository } from './inbound/inbound.repository';
 import { MessageQueriesRepository } from './queries/message-queries.repository';
 import { MessageWriter } from './status/message-writer';
 import { MessagesRepository } from './queries/messages.repository';
-import { OutboxBatcher } from './outbox/outbox-batcher';
+import { WorkerBatcher } from './outbox/worker-batcher';
 import { OutboxRepository } from './outbox/outbox.repository';
 import { StatusBatchRepository } from './status/status-batch.repository';
 import { SendBatcher } from './outbox/send-batcher';
@@ -71,7 +71,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     MessageQueriesRepository,
     MessageWriter,
     MessagesRepository,
-    OutboxBatcher,
+    WorkerBatcher,
     OutboxRepository,
     SendBatcher,
     StatusBatchRepository,

@@ -14,7 +14,7 @@ import type {
   TwilioAnswer,
 } from './delivery.types';
 import { InboundBatcher } from './inbound/inbound-batcher';
-import { OutboxBatcher } from './outbox/outbox-batcher';
+import { WorkerBatcher } from './outbox/worker-batcher';
 import { OutboxRepository } from './outbox/outbox.repository';
 import { SendBatcher } from './outbox/send-batcher';
 import { StatusBatchRepository } from './status/status-batch.repository';
@@ -24,7 +24,8 @@ import { isFailure, isProgress } from './status/status-machine';
 /**
  * The one owner of a message's state: every write to whatsapp_messages, message_status_logs
  * and contacts that another module needs goes through here, each move decided by the state
- * machine and written with its log row in one transaction. Messaging (the outbox and the
+ * machine and written the one way (status/message-writer.ts) with its log row in one
+ * transaction. Messaging (the outbox and the
  * worker), webhooks (Twilio's events, inbound messages) and the reconciler call only this.
  * The operations that apply events take arrays, so they can be grouped without touching
  * their callers.
@@ -36,10 +37,10 @@ export class DeliveryService {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly statusBatches: StatusBatchRepository,
-    private readonly batcher: StatusEventBatcher,
-    private readonly inbound: InboundBatcher,
-    private readonly sendBatcher: SendBatcher,
-    private readonly workerBatcher: OutboxBatcher,
+    private readonly statusEvents: StatusEventBatcher,
+    private readonly inboundMessages: InboundBatcher,
+    private readonly sends: SendBatcher,
+    private readonly workerMoves: WorkerBatcher,
     private readonly metrics: DeliveryMetricsService,
   ) {}
 
@@ -54,7 +55,7 @@ export class DeliveryService {
   ): Promise<string> {
     const id =
       then === undefined
-        ? await this.sendBatcher.createPending(message)
+        ? await this.sends.createPending(message)
         : await this.outbox.createPending(message, then);
     this.metrics.messageReached('outbound', 'pending');
     return id;
@@ -62,19 +63,19 @@ export class DeliveryService {
 
   /**
    * A worker takes the message (`dispatching`, attempts + 1), or null when it cannot; grouped
-   * with the other jobs' claims (OutboxBatcher), resolved after its commit.
+   * with the other jobs' claims (WorkerBatcher), resolved after its commit.
    */
   claimForSend(id: string, staleMs: number): Promise<ClaimedMessage | null> {
-    return this.workerBatcher.claim(id, staleMs);
+    return this.workerMoves.claim(id, staleMs);
   }
 
-  /** Twilio created the message: its SID and first status, together (grouped: OutboxBatcher). */
+  /** Twilio created the message: its SID and first status, together (grouped: WorkerBatcher). */
   async recordAccepted(claimed: ClaimedMessage, answer: TwilioAnswer): Promise<void> {
     // Twilio has the message whatever it calls its first status: one we do not know would leave
     // the row `dispatching` without a holder's clock, where nothing picks it up again.
     const status =
       isProgress(answer.status) || isFailure(answer.status) ? answer.status : 'accepted';
-    const result = await this.workerBatcher.recordAccepted(claimed.id, claimed.attempts, {
+    const result = await this.workerMoves.recordAccepted(claimed.id, claimed.attempt, {
       ...answer,
       status,
     });
@@ -86,7 +87,7 @@ export class DeliveryService {
     claimed: ClaimedMessage,
     retry: { delayMs: number; errorCode: number | null; errorMessage: string; uncertain: boolean },
   ): Promise<number | null> {
-    return this.outbox.scheduleRetry(claimed.id, claimed.attempts, retry);
+    return this.outbox.scheduleRetry(claimed.id, claimed.attempt, retry);
   }
 
   /** The send failed for good: `failed` with its code, and whether an admin retry makes sense. */
@@ -94,7 +95,7 @@ export class DeliveryService {
     claimed: ClaimedMessage,
     failure: { errorCode: number | null; errorMessage: string; retryable: boolean },
   ): Promise<void> {
-    const result = await this.outbox.recordSendFailure(claimed.id, claimed.attempts, failure);
+    const result = await this.outbox.recordSendFailure(claimed.id, claimed.attempt, failure);
     this.counted('failed', result);
   }
 
@@ -109,7 +110,7 @@ export class DeliveryService {
    * its event's transaction committed.
    */
   async applyStatusEvents(events: readonly StatusEvent[]): Promise<EventResult[]> {
-    const results = await Promise.all(events.map((event) => this.batcher.submit(event)));
+    const results = await Promise.all(events.map((event) => this.statusEvents.submit(event)));
     events.forEach((event, index) => this.countedEvent(event, results[index]));
     return results;
   }
@@ -127,7 +128,9 @@ export class DeliveryService {
    * group-committed with every other caller's (InboundBatcher), each outcome after its commit.
    */
   async recordInbound(messages: readonly InboundMessage[]): Promise<InboundOutcome[]> {
-    const outcomes = await Promise.all(messages.map((message) => this.inbound.record(message)));
+    const outcomes = await Promise.all(
+      messages.map((message) => this.inboundMessages.record(message)),
+    );
     for (const outcome of outcomes) {
       if (outcome === 'stored') this.metrics.messageReached('inbound', 'received');
     }
@@ -146,7 +149,7 @@ export class DeliveryService {
 
   /** The window and opt-out of an E.164 number's contact, or null (batched: SendBatcher). */
   findContact(phone: string): Promise<ContactSendState | null> {
-    return this.sendBatcher.contactState(phone);
+    return this.sends.contactState(phone);
   }
 
   private counted(status: string, result: MoveResult): void {

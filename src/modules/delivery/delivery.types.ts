@@ -58,8 +58,8 @@ export interface ClaimedMessage extends Pick<
   'from' | 'to' | 'body' | 'contentSid' | 'contentVariables' | 'mediaUrls' | 'maxAttempts'
 > {
   id: string;
-  /** This attempt's number (1 for the first). */
-  attempts: number;
+  /** This attempt's number (1 for the first): the holder rule's key for every later move. */
+  attempt: number;
   /** Set when an earlier attempt may have reached Twilio: look it up from then before sending. */
   uncertainSince: Date | null;
 }

@@ -27,7 +27,7 @@ function claimed(overrides: Partial<ClaimedMessage> = {}): ClaimedMessage {
     contentVariables: null,
     mediaUrls: [],
     maxAttempts: 3,
-    attempts: 3, // the last one: a failure here would be final
+    attempt: 3, // the last one: a failure here would be final
     uncertainSince: null,
     ...overrides,
   };

@@ -49,7 +49,7 @@ export class DispatchService {
       this.logger.debug({ messageId }, 'Job found the message already taken or done');
       return {};
     }
-    const context = { messageId, attempt: claimed.attempts, to: maskPhone(claimed.to) };
+    const context = { messageId, attempt: claimed.attempt, to: maskPhone(claimed.to) };
     let answer: { message: TwilioMessage; adopted: boolean };
     try {
       const found =
@@ -146,7 +146,7 @@ export class DispatchService {
     const errorCode = error instanceof TwilioApiError ? (error.code ?? null) : null;
     const errorMessage = describe(error);
     const decision = decideRetry(failure, {
-      attempt: claimed.attempts,
+      attempt: claimed.attempt,
       maxAttempts: claimed.maxAttempts,
       baseDelayMs: this.config.sending.retryBaseMs,
       maxDelayMs: this.config.sending.retryMaxMs,

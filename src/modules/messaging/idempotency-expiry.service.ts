@@ -1,10 +1,5 @@
-import {
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { PeriodicTask } from '../../common/periodic-task';
+import { Injectable, Logger } from '@nestjs/common';
+import { inBatches, PeriodicService, type Schedule } from '../../common/periodic-task';
 import { IdempotencyRepository } from './idempotency.repository';
 
 const BATCH = 1000;
@@ -16,28 +11,21 @@ const FIRST_RUN_AFTER_MS = 60_000;
  * batches so the table is never locked for long. Messaging owns the keys, so it expires them.
  */
 @Injectable()
-export class IdempotencyExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(IdempotencyExpiryService.name);
-  private readonly task = new PeriodicTask('idempotency-expiry', () => this.runOnce(), this.logger);
+export class IdempotencyExpiryService extends PeriodicService {
+  protected readonly logger = new Logger(IdempotencyExpiryService.name);
+  protected readonly taskName = 'idempotency-expiry';
 
-  constructor(private readonly keys: IdempotencyRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start(EVERY_MS, FIRST_RUN_AFTER_MS);
+  constructor(private readonly keys: IdempotencyRepository) {
+    super();
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  protected schedule(): Schedule {
+    return { everyMs: EVERY_MS, firstAfterMs: FIRST_RUN_AFTER_MS };
   }
 
   /** One pass; how many keys it deleted. */
   async runOnce(): Promise<number> {
-    let deleted = 0;
-    for (;;) {
-      const batch = await this.keys.deleteExpired(BATCH);
-      deleted += batch;
-      if (batch < BATCH) break;
-    }
+    const deleted = await inBatches((limit) => this.keys.deleteExpired(limit), BATCH);
     if (deleted > 0) this.logger.log({ deleted }, 'Expired idempotency keys deleted');
     return deleted;
   }

@@ -137,12 +137,12 @@ export class MessagingService {
   async retry(messageId: string): Promise<MessageResponse> {
     const attempts = await this.delivery.retry(messageId, this.config.sending.maxAttempts);
     if (attempts === null) {
-      await this.queries.status(messageId); // 404 NOT_FOUND for an unknown message
+      await this.queries.messageWithHistory(messageId); // 404 NOT_FOUND for an unknown message
       throw MessagingException.notRetryable();
     }
     await this.queue.enqueue(messageId, attempts + 1);
     this.logger.log({ messageId, attempt: attempts + 1 }, 'Message queued again by an admin');
-    return this.queries.status(messageId);
+    return this.queries.messageWithHistory(messageId);
   }
 }
 

@@ -43,7 +43,7 @@ export class OutboundQueue implements OnApplicationShutdown {
     });
     this.queue.on('error', () => undefined); // the connection logs state changes once
     this.adds = new Batcher({
-      write: (jobs) => this.addMany(jobs),
+      run: (jobs) => this.addMany(jobs),
       isolate: () => false,
       // A caller is told false after ENQUEUE_TIMEOUT_MS; its job is not added later (the sweeper
       // queues the row).

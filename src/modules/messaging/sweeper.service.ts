@@ -1,11 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { PeriodicTask } from '../../common/periodic-task';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { PeriodicService, type Schedule } from '../../common/periodic-task';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboundQueue } from './outbound.queue';
@@ -20,22 +14,24 @@ const BATCH = 500;
  * send twice: the claim decides.
  */
 @Injectable()
-export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(SweeperService.name);
-  private readonly task = new PeriodicTask('sweeper', () => this.sweep(), this.logger);
+export class SweeperService extends PeriodicService {
+  protected readonly logger = new Logger(SweeperService.name);
+  protected readonly taskName = 'sweeper';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly delivery: DeliveryService,
     private readonly queue: OutboundQueue,
-  ) {}
+  ) {
+    super();
+  }
 
-  onApplicationBootstrap(): void {
-    this.task.start(this.config.sending.sweepEveryMs);
+  protected schedule(): Schedule {
+    return { everyMs: this.config.sending.sweepEveryMs };
   }
 
   /** One pass; returns how many jobs it queued. */
-  async sweep(): Promise<number> {
+  async runOnce(): Promise<number> {
     let queued = 0;
     for (;;) {
       const due = await this.delivery.findDue(
@@ -54,9 +50,5 @@ export class SweeperService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (queued > 0) this.logger.log({ queued }, 'Sweeper re-queued messages without a job');
     return queued;
-  }
-
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
   }
 }

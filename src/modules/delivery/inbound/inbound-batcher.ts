@@ -16,7 +16,7 @@ export class InboundBatcher implements OnModuleDestroy {
 
   constructor(inbound: InboundRepository) {
     this.batcher = new Batcher({
-      write: (items) => inbound.recordMany(items),
+      run: (items) => inbound.recordMany(items),
       isolate: mayBelongToOneItem,
       logger: new Logger(InboundBatcher.name),
       noun: 'inbound messages',

@@ -23,7 +23,7 @@ import type {
  * callback makes. Each move is written the one way (MessageWriter: lock, decide in
  * message-moves.ts, one plain statement) with its status-log row, keyed by the attempt it
  * belongs to, so a message's history shows every attempt once and a process killed mid-move
- * leaves the row as it was. The worker's claims and answers come in batches (OutboxBatcher): a
+ * leaves the row as it was. The worker's claims and answers come in batches (WorkerBatcher): a
  * batch is one transaction, decided in arrival order, so it gives exactly what the same calls
  * made one at a time would.
  */
@@ -120,7 +120,7 @@ export class OutboxRepository {
         return {
           id: row.id,
           ...(locked.payload(id) as SendPayload),
-          attempts: move.row.attempts,
+          attempt: move.row.attempts,
           maxAttempts: move.row.maxAttempts,
           uncertainSince: uncertainSince === null ? null : new Date(millisOf(uncertainSince)),
         };

@@ -20,13 +20,13 @@ export class SendBatcher implements OnModuleDestroy {
   constructor(contacts: ContactsRepository, outbox: OutboxRepository) {
     const logger = new Logger(SendBatcher.name);
     this.contacts = new Batcher({
-      write: (phones) => contacts.sendStateOf(phones),
+      run: (phones) => contacts.sendStateOf(phones),
       isolate: () => false,
       logger,
       noun: 'contact look-ups',
     });
     this.pending = new Batcher({
-      write: (messages) => outbox.createPendingMany(messages),
+      run: (messages) => outbox.createPendingMany(messages),
       isolate: mayBelongToOneItem,
       logger,
       noun: 'new messages',

@@ -48,7 +48,7 @@ export class DeliveryQueriesService {
    * By Twilio SID or by our id; unknown or malformed → 404, never a 500 (nor for a database too
    * busy to answer: that is the read path's 503).
    */
-  status(idOrSid: string): Promise<MessageResponse> {
+  messageWithHistory(idOrSid: string): Promise<MessageResponse> {
     return ReadQueryException.wrap(async () => {
       const message = isUuid(idOrSid)
         ? await this.messages.findById(idOrSid.toLowerCase())

@@ -15,7 +15,7 @@ export class DeliveryController {
 
   @Get('delivery-status/:messageSid')
   status(@Param('messageSid') idOrSid: string): Promise<MessageResponse> {
-    return this.queries.status(idOrSid);
+    return this.queries.messageWithHistory(idOrSid);
   }
 
   @Get('messages')

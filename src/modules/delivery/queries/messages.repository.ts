@@ -23,11 +23,6 @@ export class MessagesRepository {
       .find({ where: { messageId }, order: { receivedAt: 'ASC', id: 'ASC' } });
   }
 
-  /** True when another message already holds this SID (the double-send guard must not adopt it). */
-  async sidTaken(twilioSid: string): Promise<boolean> {
-    return this.dataSource.getRepository(WhatsappMessageEntity).existsBy({ twilioSid });
-  }
-
   /** Outbound messages not final and created over `afterSeconds` ago (the stuck gauge). */
   async countStuck(afterSeconds: number): Promise<number> {
     const [{ n }] = await this.dataSource.query<{ n: number }[]>(

@@ -1,12 +1,6 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PeriodicTask } from '../../../common/periodic-task';
+import { PeriodicService, type Schedule } from '../../../common/periodic-task';
 import type { AppConfig } from '../../../config/app-config';
 import { APP_CONFIG } from '../../../config/config.constants';
 import { TwilioClient } from '../../twilio/twilio.client';
@@ -42,9 +36,9 @@ export interface ReconcileRun {
  * Worker roles only (DeliveryWorkerModule).
  */
 @Injectable()
-export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(ReconcilerService.name);
-  private readonly task = new PeriodicTask('reconciler', () => this.runOnce(), this.logger);
+export class ReconcilerService extends PeriodicService {
+  protected readonly logger = new Logger(ReconcilerService.name);
+  protected readonly taskName = 'reconciler';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -52,14 +46,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly twilio: TwilioClient,
     private readonly delivery: DeliveryService,
     private readonly metrics: DeliveryMetricsService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start(this.config.delivery.reconcileEverySeconds * 1000);
+  ) {
+    super();
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  protected schedule(): Schedule {
+    return { everyMs: this.config.delivery.reconcileEverySeconds * 1000 };
   }
 
   /** One pass: lease a chunk, look at Twilio, write the answers; until PASS or nothing is due. */
@@ -80,7 +72,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       run.checked += chunk.length;
     }
     if (run.checked > 0) this.logger.log(run, 'Reconciled messages with Twilio');
-    this.metrics.refresh();
+    this.metrics.forgetStuckCount();
     return run;
   }
 

@@ -1,11 +1,5 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { PeriodicTask } from '../../../common/periodic-task';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { inBatches, PeriodicService, type Schedule } from '../../../common/periodic-task';
 import type { AppConfig } from '../../../config/app-config';
 import { APP_CONFIG } from '../../../config/config.constants';
 import { RetentionRepository } from './retention.repository';
@@ -20,30 +14,27 @@ const FIRST_RUN_AFTER_MS = 60_000;
  * messaging's: IdempotencyExpiryService.)
  */
 @Injectable()
-export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(RetentionService.name);
-  private readonly task = new PeriodicTask('retention', () => this.runOnce(), this.logger);
+export class RetentionService extends PeriodicService {
+  protected readonly logger = new Logger(RetentionService.name);
+  protected readonly taskName = 'retention';
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly retention: RetentionRepository,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.task.start(DAY_MS, FIRST_RUN_AFTER_MS);
+  ) {
+    super();
   }
 
-  onModuleDestroy(): Promise<void> {
-    return this.task.stop();
+  protected schedule(): Schedule {
+    return { everyMs: DAY_MS, firstAfterMs: FIRST_RUN_AFTER_MS };
   }
 
   async runOnce(): Promise<{ payloadsCleared: number }> {
-    let payloadsCleared = 0;
-    for (;;) {
-      const cleared = await this.retention.clearPayloads(this.config.delivery.retentionDays, BATCH);
-      payloadsCleared += cleared;
-      if (cleared < BATCH) break;
-    }
+    const days = this.config.delivery.retentionDays;
+    const payloadsCleared = await inBatches(
+      (limit) => this.retention.clearPayloads(days, limit),
+      BATCH,
+    );
     if (payloadsCleared > 0) this.logger.log({ payloadsCleared }, 'Retention pass');
     return { payloadsCleared };
   }

@@ -56,8 +56,8 @@ export class DeliveryMetricsService {
     return n;
   }
 
-  /** Forget the cached gauge (tests, and right after a reconcile pass). */
-  refresh(): void {
+  /** Drops the cached stuck count, so the next scrape reads it anew (after a reconcile pass). */
+  forgetStuckCount(): void {
     this.stuckCache = undefined;
   }
 }

@@ -55,7 +55,9 @@ export class StatusBatchRepository {
       const event = events[index];
       const id = targetOf[index];
       const logId = logIds[index];
-      const authoritative = event.source === 'worker' || event.source === 'reconciler';
+      // A repeated callback changes nothing; the reconciler speaks for the current send, so its
+      // look still applies when the same status was logged before (after an admin's retry).
+      const authoritative = event.source === 'reconciler';
       if (logId === null && !(authoritative && id)) {
         results[index] = { outcome: 'duplicate', messageId: id, anomaly: false };
         continue;

@@ -17,7 +17,7 @@ export class StatusEventBatcher implements OnModuleDestroy {
 
   constructor(batches: StatusBatchRepository) {
     this.group = new Batcher({
-      write: (events) => batches.record(events),
+      run: (events) => batches.record(events),
       isolate: mayBelongToOneItem,
       logger: new Logger(StatusEventBatcher.name),
       noun: 'status events',

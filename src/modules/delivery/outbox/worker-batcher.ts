@@ -8,8 +8,9 @@ import type { ClaimedMessage, MoveResult, TwilioAnswer } from '../delivery.types
 
 /**
  * The worker's two writes per message, each shared by every job that needs it at the same
- * moment (common/batcher.ts): the claims in one statement and Twilio's answers in another, so
- * 32 concurrent jobs make a few statements instead of 64. Each job still waits for its own
+ * moment (common/batcher.ts): the claims in one transaction and Twilio's answers in another, so
+ * 32 concurrent jobs make a few transactions instead of 64. (The API's new sends are grouped by
+ * SendBatcher.) Each job still waits for its own
  * row's commit: it calls Twilio only after its claim committed, and finishes only after the
  * answer did. A message claimed (or answered) twice in one batch is decided as one at a time,
  * in arrival order (OutboxRepository), so a duplicate job can never send it twice.
@@ -31,7 +32,7 @@ import type { ClaimedMessage, MoveResult, TwilioAnswer } from '../delivery.types
 const ONE_AT_A_TIME = 1;
 
 @Injectable()
-export class OutboxBatcher implements OnModuleDestroy {
+export class WorkerBatcher implements OnModuleDestroy {
   private readonly claims: Batcher<{ id: string; staleMs: number }, ClaimedMessage | null>;
   private readonly answers: Batcher<
     { id: string; attempt: number; answer: TwilioAnswer },
@@ -39,16 +40,16 @@ export class OutboxBatcher implements OnModuleDestroy {
   >;
 
   constructor(outbox: OutboxRepository, @Inject(APP_CONFIG) config: AppConfig) {
-    const logger = new Logger(OutboxBatcher.name);
+    const logger = new Logger(WorkerBatcher.name);
     this.claims = new Batcher({
-      write: (claims) => outbox.claimForSendMany(claims),
+      run: (claims) => outbox.claimForSendMany(claims),
       isolate: mayBelongToOneItem,
       maxInFlight: ONE_AT_A_TIME,
       logger,
       noun: 'claims',
     });
     this.answers = new Batcher({
-      write: (answers) => outbox.recordAcceptedMany(answers),
+      run: (answers) => outbox.recordAcceptedMany(answers),
       isolate: (error) => !isDatabaseUnreachable(error),
       maxInFlight: ONE_AT_A_TIME,
       // Two thirds of a holder's claim: an answer lands (or fails) before a takeover may start.
