@@ -1,4 +1,7 @@
-// Three projects (STYLE §16): unit specs beside the code, integration and e2e under test/.
+// Four projects: unit specs beside the code in src/ (*.spec.ts); under test/, static checks of
+// what ships (Dockerfile, compose file, k8s manifests, monitoring: they start no app,
+// *.static-spec.ts), integration specs against the real PostgreSQL and Redis
+// (*.integration-spec.ts) and e2e specs that start the app (*.e2e-spec.ts).
 // One database per run (global setup), one Redis/BullMQ prefix per test file (test/support).
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
 const base = {
@@ -16,6 +19,12 @@ module.exports = {
   testTimeout: 30_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'static',
+      testMatch: ['<rootDir>/test/static/**/*.static-spec.ts'],
+      testTimeout: 30_000,
+    },
     {
       ...base,
       displayName: 'integration',

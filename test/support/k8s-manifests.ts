@@ -3,8 +3,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-// Reads k8s/ for the shipping tests (test/e2e/shipping-*.e2e-spec.ts). Only the fields the
-// tests look at are typed; everything is optional because a broken manifest is what they catch.
+// Reads k8s/ and the Grafana dashboard for the shipping tests (test/static/shipping-*.static-spec.ts
+// and test/e2e/shipping-metrics.e2e-spec.ts). Only the fields the tests look at are typed;
+// everything is optional because a broken manifest is what they catch.
 
 export const ROOT = join(__dirname, '..', '..');
 export const K8S_DIR = join(ROOT, 'k8s');
@@ -120,6 +121,28 @@ export interface ServiceMonitorSpec {
     port: string;
     path: string;
     basicAuth: { username: { name: string; key: string }; password: { name: string; key: string } };
+  }[];
+}
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface PrometheusRuleSpec {
+  groups: { rules: AlertRule[] }[];
+}
+
+/** ops/grafana/whatsapp-backend.json: the variables and the panels' queries. */
+export interface Dashboard {
+  templating: { list: { name: string; type: string; query?: string | { query: string } }[] };
+  panels: {
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    targets?: { expr: string; datasource: { uid: string } }[];
   }[];
 }
 
@@ -268,3 +291,10 @@ export function runbookAnchors(markdown: string): string[] {
 }
 
 export const hasFile = (path: string): boolean => existsSync(join(ROOT, path));
+
+/** The Grafana dashboard shipped with the manifests. */
+export function loadDashboard(): Dashboard {
+  return JSON.parse(
+    readFileSync(join(ROOT, 'ops/grafana/whatsapp-backend.json'), 'utf8'),
+  ) as Dashboard;
+}

@@ -24,9 +24,10 @@ import {
   type ServiceSpec,
 } from '../support/k8s-manifests';
 
-// Static checks of the workloads, their config and their network in k8s/; monitoring, the
-// dashboard and the checks against a running app are in shipping-metrics.e2e-spec.ts. Each rule
-// is here because breaking it breaks a deployment.
+// Static checks of the workloads, their config and their network in k8s/; monitoring and the
+// dashboard are in shipping-metrics.static-spec.ts, and the checks only a running app can judge
+// in test/e2e/shipping-metrics.e2e-spec.ts. Each rule is here because breaking it breaks a
+// deployment.
 
 const objects = loadObjects();
 const WORKLOADS = [
