@@ -61,9 +61,10 @@ export async function createApp(
         .setDescription('Send WhatsApp messages through Twilio and track what became of each.')
         .setVersion('1')
         .addBearerAuth()
+        .addBasicAuth({ type: 'http', scheme: 'basic' }, 'metrics')
         .build(),
     );
-    // /docs and /docs-json, public (docs/architecture.md §6); off in production unless
+    // /docs and /docs-json, public (docs/api.md §4.10); off in production unless
     // DOCS_ENABLED=on.
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
   }

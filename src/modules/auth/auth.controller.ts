@@ -1,7 +1,10 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/errors/error-code';
 import { Public } from '../../common/http/public.decorator';
+import { ApiErrors, JSON_BODY_ERRORS } from '../../common/http/openapi';
 import { AuthService } from './auth.service';
-import type { AccessToken } from './auth.types';
+import { AccessTokenResponse } from './dto/access-token.response';
 import { ApiKeyTokenDto, LoginDto } from './dto/login.dto';
 
 @Public()
@@ -11,13 +14,19 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  login(@Body() body: LoginDto, @Ip() ip: string): Promise<AccessToken> {
+  @ApiOperation({ summary: 'Log in with email and password (people)' })
+  @ApiOkResponse({ type: AccessTokenResponse, description: 'A bearer token.' })
+  @ApiErrors(...JSON_BODY_ERRORS, ErrorCode.Unauthorized, ErrorCode.RateLimited)
+  login(@Body() body: LoginDto, @Ip() ip: string): Promise<AccessTokenResponse> {
     return this.auth.login(body.email, body.password, ip);
   }
 
   @Post('token')
   @HttpCode(200)
-  token(@Body() body: ApiKeyTokenDto, @Ip() ip: string): Promise<AccessToken> {
+  @ApiOperation({ summary: 'Trade an API key for a bearer token (machine clients)' })
+  @ApiOkResponse({ type: AccessTokenResponse, description: 'A bearer token.' })
+  @ApiErrors(...JSON_BODY_ERRORS, ErrorCode.Unauthorized, ErrorCode.RateLimited)
+  token(@Body() body: ApiKeyTokenDto, @Ip() ip: string): Promise<AccessTokenResponse> {
     return this.auth.exchangeApiKey(body.apiKey, ip);
   }
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../common/http/public.decorator';
 import { EchoDto } from './dto/echo.dto';
 
@@ -7,9 +8,11 @@ const MAX_SLOW_MS = 60_000;
 
 /**
  * Routes that exercise the error filter, validation and graceful shutdown from outside the
- * process. Loaded only when TEST_ERROR_ROUTE=on, which production refuses at boot.
+ * process. Loaded only when TEST_ERROR_ROUTE=on, which production refuses at boot; not part of
+ * the contract, so not in the OpenAPI document either.
  */
 @Public()
+@ApiExcludeController()
 @Controller('api/v1/__test')
 export class DiagnosticsController {
   @Get('error')
