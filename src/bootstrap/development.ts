@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
-import { DEV_ADMIN_PASSWORD } from '../config/load-config';
+import { DEV_ADMIN_PASSWORD } from '../config/dev-defaults';
 import { describeDatabaseUrl } from '../database/data-source-options';
 import { ensureDatabase, runMigrations } from '../database/database-setup';
 import { createRedisConnection, redactRedisUrl } from '../redis/redis-connection';

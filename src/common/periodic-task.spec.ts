@@ -39,9 +39,9 @@ describe('inBatches', () => {
   it('should repeat a bounded step until one touches fewer rows than the limit, and add them up', async () => {
     const touched = [3, 3, 1, 3];
     const limits: number[] = [];
-    const total = await inBatches(async (limit) => {
+    const total = await inBatches((limit) => {
       limits.push(limit);
-      return touched.shift() ?? 0;
+      return Promise.resolve(touched.shift() ?? 0);
     }, 3);
     expect(total).toBe(7);
     expect(limits).toEqual([3, 3, 3]);

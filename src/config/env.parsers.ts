@@ -122,3 +122,18 @@ export function parseIsoDate(raw: string): Date {
   const offsetMs = (zone.startsWith('-') ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   return new Date(local.getTime() - offsetMs);
 }
+
+/** METRICS_AUTH: `user:password`, or `off`. */
+export function parseMetricsAuth(raw: string): { user: string; password: string } | 'off' {
+  if (raw.trim().toLowerCase() === 'off') return 'off';
+  const colon = raw.indexOf(':');
+  if (colon <= 0 || colon === raw.length - 1) {
+    throw new ConfigValueError('expected user:password, or off to leave /metrics open');
+  }
+  return { user: raw.slice(0, colon), password: raw.slice(colon + 1) };
+}
+
+/** A URL without its trailing slashes. */
+export function stripSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}

@@ -6,8 +6,8 @@ import {
   DEV_JWT_SECRET,
   DEV_TWILIO_ACCOUNT_SID,
   DEV_TWILIO_AUTH_TOKEN,
-  loadConfig,
-} from './load-config';
+} from './dev-defaults';
+import { loadConfig } from './load-config';
 
 const PRODUCTION = {
   NODE_ENV: 'production',

@@ -1,35 +1,30 @@
 import type { AppConfig, LogLevel, NodeEnv, Role, SignatureMode } from './app-config';
 import { ConfigError, EnvReader, type Env } from './env-reader';
 import {
-  ConfigValueError,
   parseChoice,
   parseInteger,
   parseIsoDate,
+  parseMetricsAuth,
   parseMinLength,
   parsePattern,
   parseSwitch,
   parseTrustProxy,
   parseUrl,
+  stripSlash,
   type TrustProxy,
 } from './env.parsers';
-
-// Fixed development credentials: printed at start in development, refused in production.
-export const DEV_TWILIO_ACCOUNT_SID = `AC${'0'.repeat(32)}`;
-export const DEV_TWILIO_AUTH_TOKEN = 'dev-auth-token-not-for-production';
-export const DEV_JWT_SECRET = 'dev-jwt-secret-not-for-production-0123456789';
-export const DEV_ADMIN_EMAIL = 'admin@example.com';
-export const DEV_ADMIN_PASSWORD = 'dev-admin-password';
-const DEV_WHATSAPP_FROM = 'whatsapp:+14155238886'; // Twilio's WhatsApp sandbox number
-const DEV_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/whatsapp';
-const DEV_REDIS_URL = 'redis://127.0.0.1:6379';
-// Every development credential: production refuses a secret equal to any of them, not only to its
-// own default, so a value copied from .env.example into the wrong variable is caught too.
-const DEV_SECRETS: ReadonlySet<string> = new Set([
+import {
+  DEV_ADMIN_EMAIL,
+  DEV_ADMIN_PASSWORD,
+  DEV_DATABASE_URL,
+  DEV_JWT_SECRET,
+  DEV_REDIS_URL,
+  DEV_SECRETS,
   DEV_TWILIO_ACCOUNT_SID,
   DEV_TWILIO_AUTH_TOKEN,
-  DEV_JWT_SECRET,
-  DEV_ADMIN_PASSWORD,
-]);
+  DEV_WHATSAPP_FROM,
+} from './dev-defaults';
+
 // Production accepts SIGNATURE_MODE=report only with an end this close (a migration step).
 const SIGNATURE_REPORT_MAX_MS = 7 * 86_400_000;
 
@@ -344,17 +339,4 @@ function readAdmin(reader: EnvReader, production: boolean): AppConfig['admin'] {
     }
   }
   return { email, password };
-}
-
-function parseMetricsAuth(raw: string): { user: string; password: string } | 'off' {
-  if (raw.trim().toLowerCase() === 'off') return 'off';
-  const colon = raw.indexOf(':');
-  if (colon <= 0 || colon === raw.length - 1) {
-    throw new ConfigValueError('expected user:password, or off to leave /metrics open');
-  }
-  return { user: raw.slice(0, colon), password: raw.slice(colon + 1) };
-}
-
-function stripSlash(value: string): string {
-  return value.replace(/\/+$/, '');
 }

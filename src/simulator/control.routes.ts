@@ -18,7 +18,7 @@ interface InboundRequest {
   url?: unknown;
 }
 
-/** The simulator's control API (docs/architecture.md §6; no auth; never in production). */
+/** The simulator's control API (README, "Twilio: the simulator and the real thing"; no auth; never in production). */
 export function registerControlApi(app: FastifyInstance, ctx: SimContext): void {
   app.get('/__sim/config', () => ctx.config);
 

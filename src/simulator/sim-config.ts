@@ -1,6 +1,6 @@
 import type { Env } from '../config/env-reader';
 
-/** The knobs of `/__sim/config` (docs/architecture.md §6); names and defaults are a contract. */
+/** The knobs of `/__sim/config` (README, "Twilio: the simulator and the real thing"); names and defaults are a contract. */
 export interface SimConfig {
   callbackDelayMs: { min: number; max: number };
   read: boolean;

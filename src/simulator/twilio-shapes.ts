@@ -2,7 +2,10 @@ import type { SimMessage } from './sim-store';
 
 export const API_VERSION = '2010-04-01';
 
-/** Twilio's magic `To` numbers (docs/architecture.md §6): they always fail with their code. */
+/**
+ * Twilio's magic `To` numbers (README, "Twilio: the simulator and the real thing"): they always
+ * fail with their code.
+ */
 export const MAGIC_NUMBERS: Readonly<Record<string, { code: number; message: string }>> = {
   '+15005550001': { code: 21211, message: "The 'To' number is not a valid phone number." },
   '+15005550002': { code: 21612, message: "The 'To' phone number is not currently reachable." },

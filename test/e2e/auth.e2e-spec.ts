@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { JWT_AUDIENCE, JWT_ISSUER } from '../../src/modules/auth/auth.types';
-import { DEV_JWT_SECRET } from '../../src/config/load-config';
+import { DEV_JWT_SECRET } from '../../src/config/dev-defaults';
 import {
   adminToken,
   createUser,

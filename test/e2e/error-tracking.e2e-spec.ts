@@ -3,7 +3,7 @@ import { sep } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD, DEV_JWT_SECRET } from '../../src/config/load-config';
+import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD, DEV_JWT_SECRET } from '../../src/config/dev-defaults';
 import { OutboundJob, QueueName } from '../../src/queue/queue.constants';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
 import { SentryReceiver, type ReceivedEvent } from '../support/sentry-receiver';

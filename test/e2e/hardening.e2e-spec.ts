@@ -25,7 +25,7 @@ function statusParams(sid: string, status: string): FormParams {
   };
 }
 
-/** The HTTP contract's error shape (docs/architecture.md §6), with a given status and code. */
+/** The HTTP contract's error shape (docs/api.md §2), with a given status and code. */
 function expectError(res: Response, statusCode: number, code: string): void {
   expect({ statusCode: res.statusCode, code: res.json<{ code: string }>().code }).toEqual({
     statusCode,

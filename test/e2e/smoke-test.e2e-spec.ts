@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort } from '../../bench/lib/processes';
-import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD } from '../../src/config/load-config';
+import { DEV_ADMIN_EMAIL, DEV_ADMIN_PASSWORD } from '../../src/config/dev-defaults';
 import { dropDatabase } from '../../src/database/database-setup';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
 import { databaseUrlFor, deleteRedisKeys, REDIS_URL } from '../support/test-env';

@@ -185,7 +185,7 @@ describe('status events and the outbox claim on the real database', () => {
     );
     const won = claims.filter((claim) => claim !== null);
     expect(won).toHaveLength(1);
-    expect(won[0]).toMatchObject({ id, attempts: 1, uncertainSince: null });
+    expect(won[0]).toMatchObject({ id, attempt: 1, uncertainSince: null });
     expect(await claimOne(outbox, id, 30_000)).toBeNull();
   });
 
@@ -195,7 +195,7 @@ describe('status events and the outbox claim on the real database', () => {
     await holderDied(id);
     const second = await claimOne(outbox, id, 30_000);
     expect(first?.uncertainSince).toBeNull();
-    expect(second).toMatchObject({ attempts: 2 });
+    expect(second).toMatchObject({ attempt: 2 });
     expect(second?.uncertainSince).toBeInstanceOf(Date);
   });
 

@@ -451,7 +451,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
     await someoneWaitsForALock();
     await commit();
     const [first, second] = await claims;
-    expect(first).toMatchObject({ id: other, attempts: 1 });
+    expect(first).toMatchObject({ id: other, attempt: 1 });
     expect(second).toBeNull();
   });
 
@@ -549,7 +549,7 @@ describe("the worker's grouped claims and answers on the real database", () => {
       { id: id.toUpperCase(), staleMs: STALE_MS },
       { id, staleMs: STALE_MS },
     ]);
-    expect(upper).toMatchObject({ id, attempts: 1 });
+    expect(upper).toMatchObject({ id, attempt: 1 });
     expect(again).toBeNull();
   });
 });

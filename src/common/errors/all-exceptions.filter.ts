@@ -5,7 +5,7 @@ import { reportError } from '../error-tracking/error-tracking';
 import { mapError } from './error-response';
 
 /**
- * One filter for everything thrown: the HTTP contract's error shape (docs/architecture.md §6),
+ * One filter for everything thrown: the HTTP contract's error shape (docs/api.md §2),
  * and an errorId for every 500.
  */
 @Catch()

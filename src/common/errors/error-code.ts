@@ -1,4 +1,4 @@
-/** Stable error codes of the HTTP contract (docs/architecture.md §6), each with its status. */
+/** Stable error codes of the HTTP contract (docs/api.md §2), each with its status. */
 export enum ErrorCode {
   BadRequest = 'BAD_REQUEST',
   ValidationFailed = 'VALIDATION_FAILED',

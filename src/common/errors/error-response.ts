@@ -5,7 +5,7 @@ import { codeForStatus, ERROR_STATUS, ErrorCode } from './error-code';
 import { ReadQueryException } from './read-query.exception';
 import { isDatabaseUnavailable, isDataException } from '../../database/postgres-errors';
 
-/** The HTTP contract's error shape (docs/architecture.md §6). */
+/** The HTTP contract's error shape (docs/api.md §2). */
 export interface ErrorBody {
   statusCode: number;
   error: string;

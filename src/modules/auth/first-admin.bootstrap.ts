@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
-import { DEV_ADMIN_PASSWORD } from '../../config/load-config';
+import { DEV_ADMIN_PASSWORD } from '../../config/dev-defaults';
 import { UsersService } from './users.service';
 
 /** Creates the first admin once (ADMIN_EMAIL/ADMIN_PASSWORD) when no admin exists yet. */

@@ -11,9 +11,11 @@ import { OutboundQueue, QUEUE_JOBS } from './outbound.queue';
 import { SendThrottlerGuard } from './send-throttler.guard';
 
 /**
- * POST /send, the outbox, the outbound queue, the retry policy, per-user and per-sender rate
- * limits, and the 24-hour window and opt-out checks. Its routes are MessagingApiModule's (api
- * roles); the processor and the sweeper are MessagingWorkerModule's (worker roles).
+ * POST /send and the admin retry, the send policy (the 24-hour window and opt-out checks, on
+ * contacts delivery keeps), idempotency keys, the outbound queue's jobs (the outbox rows they
+ * point at are delivery's: DeliveryService.createPending), one send attempt, the retry policy,
+ * per-user and per-sender rate limits. Its routes are MessagingApiModule's (api roles); the
+ * processor, the sweeper and the keys' expiry are MessagingWorkerModule's (worker roles).
  */
 @Module({
   imports: [DeliveryModule, TwilioModule, RateLimitModule],

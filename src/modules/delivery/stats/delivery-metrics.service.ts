@@ -13,7 +13,7 @@ export const STUCK = 'whatsapp_messages_stuck';
 const GAUGE_CACHE_MS = 5_000;
 
 /**
- * The delivery metrics (docs/architecture.md §6): per-process counters, and the stuck gauge
+ * The delivery metrics (docs/api.md §6): per-process counters, and the stuck gauge
  * read at scrape time.
  */
 @Injectable()
