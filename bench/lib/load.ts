@@ -15,6 +15,12 @@ export interface LoadResult {
 /** How busy each process was (percent of one core) and the machine (`machine`, of all cores). */
 export type CpuPercent = Record<string, number>;
 
+/** What a load scenario against the app records: the load, beside the baseline, and the CPU. */
+export interface AppLoadResult extends LoadResult {
+  ratioToBaseline: number;
+  cpuPercent: CpuPercent;
+}
+
 export function summarize(result: autocannon.Result): LoadResult {
   return {
     rps: Math.round(result.requests.average),

@@ -2,20 +2,11 @@
 // no worker: the API's part only (validate, commit the outbox row, queue the job).
 import { sendRequests } from '../lib/api-client';
 import type { BenchContext } from '../lib/context';
-import { load, round, type CpuPercent } from '../lib/load';
+import { load, round, type AppLoadResult } from '../lib/load';
 import { log } from '../lib/log';
 import type { BenchProcess } from '../lib/processes';
 
-export interface SendResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  ratioToBaseline: number;
-  non2xx: number;
-  errors: number;
-  requests: number;
-  cpuPercent: CpuPercent;
-}
+export type SendResult = AppLoadResult;
 
 /** The messages this scenario leaves behind (no worker sends them): deleted after it. */
 export const SEND_REFERENCE = 'bench-send';

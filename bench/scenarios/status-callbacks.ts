@@ -5,22 +5,14 @@ import type { Client } from 'pg';
 import { twilioSignature } from '../../src/simulator/twilio-signature';
 import { PROXY_HEADERS } from '../lib/api-client';
 import type { BenchContext } from '../lib/context';
-import { load, round, type CpuPercent } from '../lib/load';
+import { load, round, type AppLoadResult } from '../lib/load';
 import { log } from '../lib/log';
 import type { BenchProcess } from '../lib/processes';
 import { CONTENT_SID, FROM, PUBLIC_BASE_URL, secrets, STATUS_MESSAGES } from '../lib/settings';
 
-export interface StatusCallbacksResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  ratioToBaseline: number;
-  non2xx: number;
-  errors: number;
-  requests: number;
+export interface StatusCallbacksResult extends AppLoadResult {
   /** Messages really moved to `delivered`. */
   applied: number;
-  cpuPercent: CpuPercent;
   /** The requests outran the seeded messages (and tested the replay guard instead). */
   wrapped?: true;
 }
