@@ -140,9 +140,12 @@ export class MessagingService {
       await this.queries.messageWithHistory(messageId); // 404 NOT_FOUND for an unknown message
       throw MessagingException.notRetryable();
     }
+    // Read before the job is queued: the answer shows the message as the retry left it
+    // (`pending`), not whatever a quick worker has made of it since (`dispatching`, …).
+    const retried = await this.queries.messageWithHistory(messageId);
     await this.queue.enqueue(messageId, attempts + 1);
     this.logger.log({ messageId, attempt: attempts + 1 }, 'Message queued again by an admin');
-    return this.queries.messageWithHistory(messageId);
+    return retried;
   }
 }
 
