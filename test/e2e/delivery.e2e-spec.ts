@@ -326,7 +326,7 @@ describe('delivery APIs', () => {
     expect((await get('/api/v1/contacts/not-a-phone')).statusCode).toBe(404);
   });
 
-  it('should clear old raw payloads and day-old idempotency keys in the retention pass', async () => {
+  it('should clear old raw payloads, old events and day-old idempotency keys in the retention pass', async () => {
     const id = (
       await stack.send(
         { to: newNumber(), message: 'old' },
@@ -342,8 +342,20 @@ describe('delivery APIs', () => {
       `UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE user_id = $1`,
       [stack.sender.id],
     );
+    // Its events (queued … read) are older than RETENTION_DAYS (30) but the last one.
+    await stack.db.query(
+      `UPDATE events SET created_at = now() - interval '31 days'
+        WHERE message_id = $1 AND sequence < (SELECT max(sequence) FROM events WHERE message_id = $1)`,
+      [id],
+    );
     const result = await stack.app.get(RetentionService, { strict: false }).runOnce();
     expect(result.payloadsCleared).toBeGreaterThan(0);
+    expect(result.eventsDeleted).toBeGreaterThan(0);
+    const left = await stack.db.query<{ sequence: number }[]>(
+      'SELECT sequence FROM events WHERE message_id = $1',
+      [id],
+    );
+    expect(left).toHaveLength(1);
     // Idempotency keys are messaging's, and messaging expires them.
     const expiry = stack.app.get(IdempotencyExpiryService, { strict: false });
     expect(await expiry.runOnce()).toBeGreaterThan(0);

@@ -92,7 +92,17 @@ describe('group commit of status events on the real database', () => {
       );
       return { messages, logs: logs.map((row) => row.entry.replace(/SM[0-9a-f]{32}/g, 'SID')) };
     };
-    return { event, state };
+    /** The event log of the world's messages: per message, its events in sequence order. */
+    const events = async () =>
+      (
+        await dataSource.query<{ entry: string }[]>(
+          `SELECT concat_ws('/', array_position($1, message_id), sequence, previous_status, status,
+                            error_code, occurred_at) AS entry
+             FROM events WHERE message_id = ANY($1) ORDER BY 1`,
+          [ids],
+        )
+      ).map((row) => row.entry);
+    return { event, state, events };
   }
 
   const specs = fc.array(
@@ -122,6 +132,7 @@ describe('group commit of status events on the real database', () => {
         async (starts, eventSpecs) => {
           const batched = await world(starts);
           const oneByOne = await world(starts);
+          const singly = await world(starts);
           const batchEvents = eventSpecs.map((spec, n) => batched.event(spec, n));
           const batchResults = await batches.record(batchEvents);
 
@@ -135,10 +146,18 @@ describe('group commit of status events on the real database', () => {
           const singleResults: EventResult[] = new Array<EventResult>(eventSpecs.length);
           for (const index of order) {
             singleResults[index] = await single.record(oneByOne.event(eventSpecs[index], index));
+            // And through the production writer, one event per batch: the event log must match.
+            await batches.record([singly.event(eventSpecs[index], index)]);
           }
 
           expect(normal(batchResults)).toEqual(normal(singleResults));
           expect(await batched.state()).toEqual(await oneByOne.state());
+          expect(await batched.state()).toEqual(await singly.state());
+          const log = await batched.events();
+          expect(log).toEqual(await singly.events());
+          // One event per applied change, and nothing else.
+          const applied = batchResults.filter((result) => result.outcome === 'applied').length;
+          expect(log).toHaveLength(applied);
         },
       ),
       { numRuns: 60 },

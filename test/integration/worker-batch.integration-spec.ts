@@ -274,6 +274,16 @@ describe("the worker's grouped claims and answers on the real database", () => {
           };
         });
       },
+      /** The event log: per message slot, its events in sequence order (times left out). */
+      async events(): Promise<string[]> {
+        const rows = await dataSource.query<{ entry: string }[]>(
+          `SELECT concat_ws('/', array_position($1, message_id), sequence, previous_status, status,
+                            error_code) AS entry
+             FROM events WHERE message_id = ANY($1) ORDER BY 1`,
+          [ids],
+        );
+        return rows.map((row) => row.entry);
+      },
       claimed(result: ClaimedMessage | null) {
         return result === null
           ? null
@@ -345,6 +355,10 @@ describe("the worker's grouped claims and answers on the real database", () => {
           expect(applied(singleAnswers)).toEqual(expected);
           expect(await batched.state()).toEqual(normalized(model));
           expect(await single.state()).toEqual(normalized(model));
+          // Claims emit no event; each applied answer exactly one, batch or not.
+          const log = await batched.events();
+          expect(log).toEqual(await single.events());
+          expect(log).toHaveLength(modelAnswers.filter(Boolean).length);
         },
       ),
       { numRuns: 50, seed: 20261201 },

@@ -62,6 +62,9 @@ export class ContactsRepository {
           WHERE message_id = ANY($1)`,
         [ids],
       );
+      await manager.query('UPDATE events SET error_message = NULL WHERE message_id = ANY($1)', [
+        ids,
+      ]);
       // Callbacks for messages we never knew: only their payload names the number.
       await manager.query(
         `UPDATE message_status_logs SET payload = NULL, error_message = NULL

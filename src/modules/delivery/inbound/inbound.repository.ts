@@ -26,7 +26,7 @@ export class InboundRepository {
   }
 
   /**
-   * Messages and their `received` log rows in one statement, and a bare contact row for each new
+   * Messages, their `received` log rows and their `message.inbound` events in one statement, and a bare contact row for each new
    * message's sender that has none (so the next statement has a row to lock); which of the items
    * were new.
    */
@@ -43,8 +43,9 @@ export class InboundRepository {
        ), created AS (
          INSERT INTO whatsapp_messages
            (direction, twilio_sid, "from", "to", body, media_urls, metadata, status, attempts,
-            max_attempts)
-         SELECT 'inbound', twilio_sid, "from", "to", body, media_urls, metadata, 'received', 0, 0
+            max_attempts, event_sequence)
+         SELECT 'inbound', twilio_sid, "from", "to", body, media_urls, metadata, 'received', 0, 0,
+                1
            FROM input ORDER BY ord
          ON CONFLICT (twilio_sid) DO NOTHING
          RETURNING id, twilio_sid
@@ -60,6 +61,9 @@ export class InboundRepository {
                 received_at
            FROM firsts
          ON CONFLICT DO NOTHING
+       ), evented AS (
+         INSERT INTO events (type, message_id, sequence, status, occurred_at)
+         SELECT 'message.inbound', id, 1, 'received', received_at FROM firsts
        ), contacted AS (
          INSERT INTO contacts (phone)
          SELECT DISTINCT phone FROM firsts ORDER BY phone

@@ -17,4 +17,18 @@ export class RetentionRepository {
     );
     return affected;
   }
+
+  /**
+   * Deletes up to `limit` events older than `days`, oldest first (ids grow with time, so the
+   * primary key finds them without an index of its own); how many it deleted.
+   */
+  async deleteEvents(days: number, limit: number): Promise<number> {
+    const [, affected] = await this.dataSource.query<[unknown, number]>(
+      `DELETE FROM events
+        WHERE id IN (SELECT id FROM events WHERE created_at < now() - $1 * interval '1 day'
+                      ORDER BY id LIMIT $2)`,
+      [days, limit],
+    );
+    return affected;
+  }
 }

@@ -10,7 +10,8 @@ const FIRST_RUN_AFTER_MS = 60_000;
 
 /**
  * Daily (worker roles: DeliveryWorkerModule): raw callback payloads older than RETENTION_DAYS
- * are cleared, in bounded batches so no table is locked for long. (Idempotency keys are
+ * are cleared and events older than that deleted (so a client can catch up or replay at most
+ * RETENTION_DAYS back), in bounded batches so no table is locked for long. (Idempotency keys are
  * messaging's: IdempotencyExpiryService.)
  */
 @Injectable()
@@ -29,13 +30,19 @@ export class RetentionService extends PeriodicService {
     return { everyMs: DAY_MS, firstAfterMs: FIRST_RUN_AFTER_MS };
   }
 
-  async runOnce(): Promise<{ payloadsCleared: number }> {
+  async runOnce(): Promise<{ payloadsCleared: number; eventsDeleted: number }> {
     const days = this.config.delivery.retentionDays;
     const payloadsCleared = await inBatches(
       (limit) => this.retention.clearPayloads(days, limit),
       BATCH,
     );
-    if (payloadsCleared > 0) this.logger.log({ payloadsCleared }, 'Retention pass');
-    return { payloadsCleared };
+    const eventsDeleted = await inBatches(
+      (limit) => this.retention.deleteEvents(days, limit),
+      BATCH,
+    );
+    if (payloadsCleared + eventsDeleted > 0) {
+      this.logger.log({ payloadsCleared, eventsDeleted }, 'Retention pass');
+    }
+    return { payloadsCleared, eventsDeleted };
   }
 }

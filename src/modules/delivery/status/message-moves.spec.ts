@@ -8,6 +8,7 @@ import {
   retryLater,
   sameState,
   sendFailure,
+  statusChange,
   type MessageState,
 } from './message-moves';
 import { afterInbound, type ContactState } from '../contacts/contact-moves';
@@ -37,6 +38,7 @@ function row(overrides: Partial<MessageState> = {}): MessageState {
     lastErrorRetryable: false,
     reconciledAt: null,
     reconcileLeaseUntil: null,
+    eventSequence: 0,
     ...overrides,
   };
 }
@@ -87,6 +89,7 @@ describe('claim', () => {
         row: row({ status }),
         applied: false,
         log: null,
+        visible: false,
       });
     },
   );
@@ -240,6 +243,41 @@ describe('applyEvent and reconciled', () => {
     });
     expect(sameState(leased, reconciled(leased, NOW))).toBe(false);
     expect(sameState(leased, { ...leased })).toBe(true);
+  });
+});
+
+describe('statusChange', () => {
+  it('should count the sequence and show a claimed message as pending before it', () => {
+    const before = row({ status: 'dispatching', attempts: 1, eventSequence: 2 });
+    const after = answer(before, 1, queued, NOW).row;
+    expect(statusChange(before, after, NOW)).toEqual({
+      row: { ...after, eventSequence: 3 },
+      change: {
+        messageId: 'm1',
+        sequence: 3,
+        previousStatus: 'pending',
+        status: 'queued',
+        errorCode: null,
+        errorMessage: null,
+        occurredAt: NOW,
+      },
+    });
+  });
+
+  it("should carry a failure's error, and mark only visible moves", () => {
+    const sent = row({ status: 'sent', eventSequence: 4 });
+    const failed = applyEvent(
+      sent,
+      { status: 'undelivered', errorCode: 30008, errorMessage: 'x' },
+      NOW,
+    );
+    expect(statusChange(sent, failed.row, NOW).change).toMatchObject({
+      sequence: 5,
+      previousStatus: 'sent',
+      errorCode: 30008,
+    });
+    expect(claim(row(), NOW, 30_000).visible).toBe(false);
+    expect(adminRetry(row({ status: 'failed', lastErrorRetryable: true }), 1).visible).toBe(true);
   });
 });
 

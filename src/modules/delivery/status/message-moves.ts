@@ -57,6 +57,8 @@ export interface MessageState {
   reconciledAt: Timestamp | null;
   /** Until when a reconciler pass holds the row for its look at Twilio (no row lock). */
   reconcileLeaseUntil: Timestamp | null;
+  /** The `sequence` of the message's last event (0: none yet). */
+  eventSequence: number;
 }
 
 /** A worker's or the API's own log row, keyed by its attempt (a repeat adds nothing). */
@@ -75,6 +77,48 @@ export interface Move {
   row: MessageState;
   applied: boolean;
   log: MoveLog | null;
+  /**
+   * Whether an applied move is a status change clients hear of (`message.status`): Twilio's
+   * statuses, a failure, an admin's retry. A worker's claim and retry-later are bookkeeping.
+   */
+  visible: boolean;
+}
+
+/** A status change as the event log records it (`message.status`). */
+export interface StatusChange {
+  messageId: string;
+  sequence: number;
+  previousStatus: string;
+  status: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  occurredAt: Timestamp;
+}
+
+/**
+ * The event a visible change makes, and the row with its sequence counted. The previous status
+ * is the last one clients saw: `dispatching` is only ever entered from `pending` by a claim, which
+ * clients never hear of, so it shows as `pending`.
+ */
+export function statusChange(
+  before: MessageState,
+  after: MessageState,
+  at: Timestamp,
+): { row: MessageState; change: StatusChange } {
+  const sequence = after.eventSequence + 1;
+  const failure = isFailure(after.status);
+  return {
+    row: { ...after, eventSequence: sequence },
+    change: {
+      messageId: after.id,
+      sequence,
+      previousStatus: before.status === 'dispatching' ? 'pending' : before.status,
+      status: after.status,
+      errorCode: failure ? after.errorCode : null,
+      errorMessage: failure ? after.errorMessage : null,
+      occurredAt: at,
+    },
+  };
 }
 
 /**
@@ -85,7 +129,12 @@ export interface Move {
  */
 export const BACKOFF_CLOCK_SKEW_MS = 1_000;
 
-const unchanged = (row: MessageState): Move => ({ row, applied: false, log: null });
+const unchanged = (row: MessageState): Move => ({
+  row,
+  applied: false,
+  log: null,
+  visible: false,
+});
 
 /**
  * A worker claims the row: `pending` once its backoff has ended, or `dispatching` whose holder
@@ -115,7 +164,12 @@ export function claim(row: MessageState, now: Timestamp, staleMs: number): Move 
       ? earliest(row.uncertainSince, row.dispatchStartedAt)
       : row.uncertainSince,
   };
-  return { row: next, applied: true, log: workerLog(next.status, attempts, true) };
+  return {
+    row: next,
+    applied: true,
+    log: workerLog(next.status, attempts, true),
+    visible: false,
+  };
 }
 
 /**
@@ -151,7 +205,7 @@ export function answer(
     errorCode: given.errorCode,
     errorMessage: given.errorMessage,
   };
-  return { row: next, applied, log };
+  return { row: next, applied, log, visible: applied };
 }
 
 /**
@@ -180,7 +234,7 @@ export function sendFailure(
     errorCode: failure.errorCode,
     errorMessage: failure.errorMessage,
   };
-  return { row: next, applied, log };
+  return { row: next, applied, log, visible: applied };
 }
 
 /**
@@ -213,7 +267,7 @@ export function retryLater(
     errorCode: retry.errorCode,
     errorMessage: retry.errorMessage,
   };
-  return { row: next, applied: true, log };
+  return { row: next, applied: true, log, visible: false };
 }
 
 /** An operator's retry: a failed message whose last error was retryable gets `extra` attempts. */
@@ -232,7 +286,7 @@ export function adminRetry(row: MessageState, extraAttempts: number): Move {
     nextAttemptAt: null,
   };
   const log: MoveLog = { ...workerLog(next.status, row.attempts, true), source: 'api' };
-  return { row: next, applied: true, log };
+  return { row: next, applied: true, log, visible: true };
 }
 
 /**
@@ -276,7 +330,8 @@ export function sameState(a: MessageState, b: MessageState): boolean {
     a.nextAttemptAt === b.nextAttemptAt &&
     a.lastErrorRetryable === b.lastErrorRetryable &&
     a.reconciledAt === b.reconciledAt &&
-    a.reconcileLeaseUntil === b.reconcileLeaseUntil
+    a.reconcileLeaseUntil === b.reconcileLeaseUntil &&
+    a.eventSequence === b.eventSequence
   );
 }
 

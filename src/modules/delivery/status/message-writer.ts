@@ -3,6 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 import {
   millisOf,
   sameState,
+  statusChange,
+  type StatusChange,
   type MessageState,
   type Move,
   type MoveLog,
@@ -67,6 +69,8 @@ export class LockedMessages {
   readonly logs: (MoveLog & { messageId: string })[] = [];
   /** Log rows already inserted (status events) that applied. */
   readonly appliedLogIds: string[] = [];
+  /** The event log's rows for the visible changes decided so far, in order. */
+  readonly changes: StatusChange[] = [];
 
   constructor(rows: readonly LockedRow[]) {
     this.lockedAt = rows[0]?.now ?? null;
@@ -100,11 +104,22 @@ export class LockedMessages {
     return this.payloads.get(id.toLowerCase());
   }
 
-  /** Keeps a move's row and its log row; gives the move back. */
+  /** Keeps a move's row, its log row and, for a visible change, its event; gives the move back. */
   apply(move: Move): Move {
-    this.set(move.row);
+    if (move.applied && move.visible) {
+      this.changed(this.get(move.row.id) as MessageState, move.row, this.now);
+    } else {
+      this.set(move.row);
+    }
     if (move.log) this.logs.push({ ...move.log, messageId: move.row.id });
     return move;
+  }
+
+  /** A visible status change (`before` → `after`, at `at`): the row, with its event recorded. */
+  changed(before: MessageState, after: MessageState, at: Timestamp): void {
+    const { row, change } = statusChange(before, after, at);
+    this.set(row);
+    this.changes.push(change);
   }
 
   set(row: MessageState): void {
@@ -112,7 +127,7 @@ export class LockedMessages {
   }
 
   /** Rows whose state differs from what was locked. */
-  changed(): MessageState[] {
+  rowsToWrite(): MessageState[] {
     return [...this.current.values()].filter(
       (row) => !sameState(row, this.original.get(row.id) as MessageState),
     );
@@ -146,6 +161,7 @@ const LOCK_SQL = `
          last_error_retryable AS "lastErrorRetryable",
          to_json(reconciled_at) #>> '{}' AS "reconciledAt",
          to_json(reconcile_lease_until) #>> '{}' AS "reconcileLeaseUntil",
+         event_sequence AS "eventSequence",
          to_json(now()) #>> '{}' AS now`;
 const PAYLOAD_SQL = `,
          "from", "to", body, content_sid AS "contentSid",
@@ -165,11 +181,12 @@ async function lock(manager: EntityManager, keys: LockKeys): Promise<LockedMessa
 
 /**
  * ONE statement: the new log rows (in decision order: where two share a key, the first stays),
- * the status events' log rows that applied marked so, and every changed row stored as decided.
+ * the status events' log rows that applied marked so, the event log's rows for the visible
+ * changes, and every changed row stored as decided.
  */
 async function write(manager: EntityManager, locked: LockedMessages): Promise<void> {
-  const rows = locked.changed();
-  const { logs, appliedLogIds } = locked;
+  const rows = locked.rowsToWrite();
+  const { logs, appliedLogIds, changes } = locked;
   if (rows.length === 0 && logs.length === 0 && appliedLogIds.length === 0) return;
   const column = <K extends keyof MessageState>(key: K) => rows.map((row) => row[key]);
   await manager.query(
@@ -186,6 +203,16 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
        ON CONFLICT DO NOTHING
      ), marked AS (
        UPDATE message_status_logs SET applied = true WHERE id = ANY($9::bigint[])
+     ), evented AS (
+       INSERT INTO events
+         (type, message_id, sequence, previous_status, status, error_code, error_message,
+          occurred_at)
+       SELECT 'message.status', message_id, sequence, previous_status, status, error_code,
+              error_message, occurred_at
+         FROM unnest($29::uuid[], $30::int[], $31::text[], $32::text[], $33::int[], $34::text[],
+                     $35::timestamptz[])
+              AS e(message_id, sequence, previous_status, status, error_code, error_message,
+                   occurred_at)
      )
      UPDATE whatsapp_messages m
         SET status = v.status, attempts = v.attempts, max_attempts = v.max_attempts,
@@ -195,16 +222,16 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
             dispatch_started_at = v.dispatch_started_at, uncertain_since = v.uncertain_since,
             next_attempt_at = v.next_attempt_at, last_error_retryable = v.last_error_retryable,
             reconciled_at = v.reconciled_at, reconcile_lease_until = v.reconcile_lease_until,
-            updated_at = now()
+            event_sequence = v.event_sequence, updated_at = now()
        FROM unnest($10::uuid[], $11::text[], $12::int[], $13::int[], $14::text[], $15::int[],
                    $16::text[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[],
                    $20::timestamptz[], $21::timestamptz[], $22::timestamptz[],
                    $23::timestamptz[], $24::timestamptz[], $25::boolean[], $26::timestamptz[],
-                   $27::timestamptz[])
+                   $27::timestamptz[], $28::int[])
             AS v(id, status, attempts, max_attempts, twilio_sid, error_code, error_message,
                  accepted_at, sent_at, delivered_at, read_at, failed_at, dispatch_started_at,
                  uncertain_since, next_attempt_at, last_error_retryable, reconciled_at,
-                 reconcile_lease_until)
+                 reconcile_lease_until, event_sequence)
       WHERE m.id = v.id`,
     [
       logs.map((log) => log.messageId),
@@ -234,6 +261,14 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
       column('lastErrorRetryable'),
       column('reconciledAt'),
       column('reconcileLeaseUntil'),
+      column('eventSequence'),
+      changes.map((change) => change.messageId),
+      changes.map((change) => change.sequence),
+      changes.map((change) => change.previousStatus),
+      changes.map((change) => change.status),
+      changes.map((change) => change.errorCode),
+      changes.map((change) => change.errorMessage),
+      changes.map((change) => change.occurredAt),
     ],
   );
 }
@@ -260,6 +295,7 @@ function stateOf(row: LockedRow): MessageState {
     lastErrorRetryable: row.lastErrorRetryable,
     reconciledAt: row.reconciledAt,
     reconcileLeaseUntil: row.reconcileLeaseUntil,
+    eventSequence: row.eventSequence,
   };
 }
 

@@ -66,8 +66,10 @@ export class StatusBatchRepository {
         results[index] = { outcome: 'orphan', messageId: null, anomaly: false };
         continue;
       }
-      const move = applyEvent(locked.get(id) as MessageState, event, at[index]);
-      locked.set(event.reconciled ? reconciled(move.row, locked.now) : move.row);
+      const before = locked.get(id) as MessageState;
+      const move = applyEvent(before, event, at[index]);
+      if (move.applied) locked.changed(before, move.row, at[index]);
+      if (event.reconciled) locked.set(reconciled(locked.get(id) as MessageState, locked.now));
       if (move.applied && logId !== null) locked.appliedLogIds.push(logId);
       results[index] = {
         outcome: move.applied ? 'applied' : logId === null ? 'duplicate' : 'logged',
