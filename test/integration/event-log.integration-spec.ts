@@ -1,12 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
+import type { DataSource } from 'typeorm';
 import type { InboundMessage, StatusEvent } from '../../src/modules/delivery/delivery.types';
-import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
-import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
-import { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
-import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
-import { insertSender, outboundMessage } from '../support/outbox-fixtures';
+import type { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
+import type { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
+import type { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
+import { insertSender, openWriters, outboundMessage } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
 // The event log: every applied status change and every new inbound message is one event row,
@@ -21,13 +19,7 @@ describe('the event log on the real database', () => {
   let userId: string;
 
   beforeAll(async () => {
-    dataSource = await new DataSource(
-      dataSourceOptions({ url: testDatabaseUrl(), poolSize: 4 }, []),
-    ).initialize();
-    const writer = new MessageWriter(dataSource);
-    outbox = new OutboxRepository(dataSource, writer);
-    batches = new StatusBatchRepository(writer);
-    inbound = new InboundRepository(dataSource);
+    ({ dataSource, outbox, batches, inbound } = await openWriters(testDatabaseUrl()));
     userId = await insertSender(dataSource, 'event-log');
   });
 

@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
+import type { DataSource } from 'typeorm';
 import type { StatusEvent } from '../../src/modules/delivery/delivery.types';
 import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
 import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
@@ -17,7 +16,7 @@ import {
   stagesProvedBy,
   type OutboxMove,
 } from '../../src/modules/delivery/status/status-machine';
-import { insertSender, outboundMessage } from '../support/outbox-fixtures';
+import { insertSender, openWriters, outboundMessage } from '../support/outbox-fixtures';
 import { countingDataSource } from '../support/statement-counter';
 import { testDatabaseUrl } from '../support/test-env';
 
@@ -49,12 +48,7 @@ describe('the one writer, entry point by entry point, on the real database', () 
   let userId: string;
 
   beforeAll(async () => {
-    dataSource = await new DataSource(
-      dataSourceOptions({ url: testDatabaseUrl(), poolSize: 4 }, []),
-    ).initialize();
-    const writer = new MessageWriter(dataSource);
-    outbox = new OutboxRepository(dataSource, writer);
-    batches = new StatusBatchRepository(writer);
+    ({ dataSource, outbox, batches } = await openWriters(testDatabaseUrl()));
     userId = await insertSender(dataSource, 'writer-table');
   });
 

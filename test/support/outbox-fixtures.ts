@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import type { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
+import { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
+import { MessageWriter } from '../../src/modules/delivery/status/message-writer';
+import { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
 import type {
   ClaimedMessage,
   MoveResult,
@@ -57,4 +61,16 @@ export async function recordOne(
 ): Promise<MoveResult> {
   const [result] = await outbox.recordAcceptedMany([{ id, attempt, answer }]);
   return result;
+}
+
+/** The production writers on their own data source, as the delivery module wires them. */
+export async function openWriters(url: string, poolSize = 4) {
+  const dataSource = await new DataSource(dataSourceOptions({ url, poolSize }, [])).initialize();
+  const writer = new MessageWriter(dataSource);
+  return {
+    dataSource,
+    outbox: new OutboxRepository(dataSource, writer),
+    batches: new StatusBatchRepository(writer),
+    inbound: new InboundRepository(dataSource),
+  };
 }
