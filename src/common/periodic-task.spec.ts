@@ -52,27 +52,30 @@ describe('PeriodicService', () => {
   class Counting extends PeriodicService {
     protected readonly logger = { warn: jest.fn() };
     protected readonly taskName = 'counting';
-    runs = 0;
+    started = 0;
+    finished = 0;
 
     protected schedule() {
-      return { everyMs: 1_000, firstAfterMs: 5 };
+      return { everyMs: 10, firstAfterMs: 1 };
     }
 
     async runOnce(): Promise<number> {
-      this.runs += 1;
-      await sleep(20);
-      return this.runs;
+      this.started += 1;
+      await sleep(200);
+      this.finished += 1;
+      return this.finished;
     }
   }
 
-  it('should start its task at bootstrap (first pass after firstAfterMs) and wait for it at shutdown', async () => {
+  it('should start its task at bootstrap, wait for the pass in flight at shutdown, then run no more', async () => {
     const service = new Counting();
     service.onApplicationBootstrap();
-    await sleep(15);
-    const stopping = service.onModuleDestroy();
-    await stopping;
-    expect(service.runs).toBe(1);
-    await sleep(30);
-    expect(service.runs).toBe(1);
+    for (let waited = 0; service.started === 0 && waited < 2_000; waited += 5) await sleep(5);
+    expect(service.started).toBe(1);
+    expect(service.finished).toBe(0);
+    await service.onModuleDestroy();
+    expect(service.finished).toBe(1);
+    await sleep(50);
+    expect(service.started).toBe(1);
   });
 });
