@@ -31,6 +31,7 @@ const MODULE_ARROWS = {
   delivery: ['auth', 'twilio'],
   messaging: ['auth', 'delivery', 'twilio'],
   webhooks: ['auth', 'delivery', 'twilio'],
+  events: ['auth', 'delivery'],
   health: ['auth'],
   metrics: ['auth'],
   diagnostics: ['auth'],

@@ -6,6 +6,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { MessagingApiModule } from './modules/messaging/messaging-api.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { DeliveryApiModule } from './modules/delivery/delivery-api.module';
+import { EventsApiModule } from './modules/events/events-api.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { MetricsModule } from './modules/metrics/metrics.module';
@@ -30,7 +31,9 @@ export class AppModule {
         RedisModule,
         MetricsModule.forRoot(),
         HealthModule,
-        ...(api ? [AuthModule, DeliveryApiModule, MessagingApiModule, WebhooksModule] : []),
+        ...(api
+          ? [AuthModule, DeliveryApiModule, EventsApiModule, MessagingApiModule, WebhooksModule]
+          : []),
         ...(api && config.testErrorRoute ? [DiagnosticsModule] : []),
         ...(worker ? [WorkerModule] : []),
       ],

@@ -11,6 +11,12 @@ export interface DatabaseSettings {
 // (Twilio then retries), never a 200 that loses the event.
 const CONNECT_TIMEOUT_MS = 3_000;
 const STATEMENT_TIMEOUT_MS = 10_000;
+// Our transactions never wait on anything but the next statement of our own code (a batch's
+// lock, decision and write take milliseconds), so a connection idle in a transaction this long is
+// a stalled process or a leak: PostgreSQL ends it. That bounds how long one of ours can hold the
+// events feed back (it serves events committed before the oldest transaction still open) and
+// how long it can hold row locks.
+export const IDLE_IN_TRANSACTION_MS = 15_000;
 
 /** One set of options for the app, the migration CLI and the tests. `synchronize` is off everywhere. */
 export function dataSourceOptions(
@@ -33,6 +39,7 @@ export function dataSourceOptions(
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
       query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     },
     logger: new TypeOrmLogger(new Set(logLevels)),
     maxQueryExecutionTime: 1_000,
@@ -77,6 +84,7 @@ export function readDataSourceOptions(settings: ReadPoolSettings): PostgresDataS
     extra: {
       connectionTimeoutMillis: settings.waitMs,
       statement_timeout: settings.statementTimeoutMs,
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
       // The client's own bound, for a server that stops answering altogether.
       query_timeout: settings.statementTimeoutMs + 1_000,
       options: '-c default_transaction_read_only=on',

@@ -16,6 +16,7 @@ import {
   STUCK,
 } from './stats/delivery-metrics.service';
 import { DeliveryService } from './delivery.service';
+import { EventLogReader } from './queries/event-log.reader';
 import { InboundBatcher } from './inbound/inbound-batcher';
 import { InboundRepository } from './inbound/inbound.repository';
 import { MessageQueriesRepository } from './queries/message-queries.repository';
@@ -66,6 +67,7 @@ import { TwilioModule } from '../twilio/twilio.module';
     DeliveryMetricsService,
     DeliveryQueriesService,
     DeliveryService,
+    EventLogReader,
     InboundBatcher,
     InboundRepository,
     MessageQueriesRepository,
@@ -79,7 +81,14 @@ import { TwilioModule } from '../twilio/twilio.module';
   ],
   // DeliveryService is the one way to change a message; the rest is for delivery's own routes
   // (DeliveryApiModule) and reads.
-  // DeliveryMetricsService is for the reconciler (DeliveryWorkerModule).
-  exports: [ContactsService, DeliveryMetricsService, DeliveryQueriesService, DeliveryService],
+  // DeliveryMetricsService is for the reconciler (DeliveryWorkerModule), EventLogReader for the
+  // events module (the event log's rows, which only delivery's writer writes).
+  exports: [
+    ContactsService,
+    DeliveryMetricsService,
+    DeliveryQueriesService,
+    DeliveryService,
+    EventLogReader,
+  ],
 })
 export class DeliveryModule {}

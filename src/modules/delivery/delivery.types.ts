@@ -1,6 +1,7 @@
 // The delivery module's public types: what other modules hand it and get back from it
 // (DeliveryService), in one place.
 import type { EventSource } from './entities/message-status-log.entity';
+import type { MessageResponse } from './queries/dto/message.response';
 
 /** One status event from Twilio (a callback, the reconciler's look), for the status writer. */
 export interface StatusEvent {
@@ -114,4 +115,39 @@ export type InboundOutcome = 'stored' | 'duplicate';
 export interface ContactSendState {
   lastInboundAt: Date | null;
   optedOutAt: Date | null;
+}
+
+/** The event log's event types (the feed's `type`; subscriptions choose among them). */
+export const EVENT_TYPES = ['message.status', 'message.inbound'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * A place in the event log's commit order: the writing transaction's id (xid8), then the row's
+ * id, both as decimal text (they exceed 2^53 in principle).
+ */
+export interface EventLogPosition {
+  xid: string;
+  id: string;
+}
+
+/** One event row with its message as it is now (null when the message no longer exists). */
+export interface LoggedEvent {
+  id: string;
+  position: EventLogPosition;
+  type: EventType;
+  messageId: string;
+  sequence: number;
+  previousStatus: string | null;
+  status: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  occurredAt: Date;
+  createdAt: Date;
+  message: MessageResponse | null;
+}
+
+/** A page of the event log, and where the scan stopped (the next page starts after it). */
+export interface EventLogPage {
+  events: LoggedEvent[];
+  last: EventLogPosition | null;
 }

@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { ReadQueryException } from '../../../common/errors/read-query.exception';
+import { READ_DATA_SOURCE } from '../../../database/database.constants';
+import type { EventLogPage, EventLogPosition, EventType, LoggedEvent } from '../delivery.types';
+import { WhatsappMessageEntity } from '../entities/whatsapp-message.entity';
+import { toMessageResponse } from './dto/message.response';
+
+interface EventRow {
+  id: string;
+  xid: string;
+  type: EventType;
+  messageId: string;
+  sequence: number;
+  previousStatus: string | null;
+  status: string;
+  errorCode: number | null;
+  errorMessage: string | null;
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+// Only events whose transaction ended before the oldest one still running: every transaction
+// that can still commit an event has an xid at or above that bound (xids are handed out in
+// order, and the bound only rises), so a position served is never passed by a later commit.
+const OLDEST_RUNNING = 'pg_snapshot_xmin(pg_current_snapshot())';
+
+/**
+ * The event log as the events module reads it: pages in commit order, `(xid, id)`, and how far
+ * the feed lags. Rows are thin; what an event shows of its message is read from the message now,
+ * so an erased contact's events show the erased message.
+ */
+@Injectable()
+export class EventLogReader {
+  constructor(
+    @InjectDataSource(READ_DATA_SOURCE) private readonly reads: DataSource,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /**
+   * Up to `limit` events after `after` (from the oldest kept when null), of `type` when given,
+   * on the API read pool (its bounds answer 503, not 500). `last` is the last row scanned, the
+   * next page's start, even when its message no longer exists.
+   */
+  page(after: EventLogPosition | null, limit: number, type?: EventType): Promise<EventLogPage> {
+    return ReadQueryException.wrap(async () => {
+      const where = [`xid < ${OLDEST_RUNNING}`];
+      const parameters: unknown[] = [limit];
+      if (after) {
+        parameters.push(after.xid, after.id);
+        where.push(`(xid, id) > ($${parameters.length - 1}::xid8, $${parameters.length}::bigint)`);
+      }
+      if (type) {
+        parameters.push(type);
+        where.push(`type = $${parameters.length}`);
+      }
+      const rows = await this.reads.query<EventRow[]>(
+        `SELECT id::text, xid::text, type, message_id AS "messageId", sequence,
+                previous_status AS "previousStatus", status, error_code AS "errorCode",
+                error_message AS "errorMessage", occurred_at AS "occurredAt",
+                created_at AS "createdAt"
+           FROM events
+          WHERE ${where.join(' AND ')}
+          ORDER BY xid, id
+          LIMIT $1`,
+        parameters,
+      );
+      const ids = [...new Set(rows.map((row) => row.messageId))];
+      const messages =
+        ids.length === 0
+          ? []
+          : await this.reads.getRepository(WhatsappMessageEntity).findBy({ id: In(ids) });
+      const byId = new Map(messages.map((message) => [message.id, toMessageResponse(message)]));
+      const last = rows.at(-1);
+      return {
+        events: rows.map((row): LoggedEvent => ({
+          id: row.id,
+          position: { xid: row.xid, id: row.id },
+          type: row.type,
+          messageId: row.messageId,
+          sequence: row.sequence,
+          previousStatus: row.previousStatus,
+          status: row.status,
+          errorCode: row.errorCode,
+          errorMessage: row.errorMessage,
+          occurredAt: row.occurredAt,
+          createdAt: row.createdAt,
+          message: byId.get(row.messageId) ?? null,
+        })),
+        last: last ? { xid: last.xid, id: last.id } : null,
+      };
+    });
+  }
+
+  /**
+   * Seconds the oldest committed event has waited for the feed to serve it (since its
+   * transaction began); 0 when none waits. A transaction open anywhere in the cluster holds the
+   * feed back: this is how long.
+   */
+  async lagSeconds(): Promise<number> {
+    const [{ lag }] = await this.dataSource.query<{ lag: number }[]>(
+      `SELECT coalesce(date_part('epoch', clock_timestamp() - min(created_at)), 0) AS lag
+         FROM events WHERE xid >= ${OLDEST_RUNNING}`,
+    );
+    return Math.max(0, lag);
+  }
+}
