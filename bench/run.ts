@@ -34,6 +34,7 @@ import {
 } from './lib/settings';
 import { startSimulator } from './lib/simulator';
 import { runBaseline, startBaselineServer } from './scenarios/baseline';
+import { runEndToEndEvents } from './scenarios/end-to-end-events';
 import { runEndToEnd } from './scenarios/end-to-end';
 import { runMemory } from './scenarios/memory';
 import { MPS_MESSAGES, runMps } from './scenarios/mps';
@@ -89,6 +90,10 @@ async function runScenarios(db: Client, ports: Ports): Promise<Scenarios> {
     scenarios.deliveryMetrics = deliveryMetrics;
   }
   let firstIndex = nextSend + E2E_MESSAGES + 1;
+  if (wanted('endToEndEvents')) {
+    scenarios.endToEndEvents = await runEndToEndEvents(context, firstIndex);
+    firstIndex += E2E_MESSAGES;
+  }
   if (wanted('mps')) {
     scenarios.mps = await runMps(context, firstIndex);
     firstIndex += MPS_MESSAGES;

@@ -42,6 +42,24 @@ export async function senderToken(port: number): Promise<string> {
   return sender.accessToken;
 }
 
+/** The admin's token (the app's first admin, from ADMIN_EMAIL/ADMIN_PASSWORD). */
+export async function adminToken(port: number): Promise<string> {
+  const admin = await api<{ accessToken: string }>(port, 'POST', '/api/v1/auth/login', {
+    email: secrets.adminEmail,
+    password: secrets.adminPassword,
+  });
+  return admin.accessToken;
+}
+
+/** Creates an events subscription; its id. */
+export async function createSubscription(
+  port: number,
+  token: string,
+  body: { url: string; events: string[] },
+): Promise<string> {
+  return (await api<{ id: string }>(port, 'POST', '/api/v1/subscriptions', body, token)).id;
+}
+
 /** A POST /send body to a recipient no other request of the run uses. */
 function sendBody(index: number, reference: string): string {
   return JSON.stringify({

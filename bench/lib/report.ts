@@ -3,6 +3,7 @@
 import type { BaselineResult } from '../scenarios/baseline';
 import type { DeliveryMetricsResult } from '../scenarios/delivery-metrics';
 import type { EndToEndResult } from '../scenarios/end-to-end';
+import type { EndToEndEventsResult } from '../scenarios/end-to-end-events';
 import type { MemoryResult } from '../scenarios/memory';
 import type { MpsResult } from '../scenarios/mps';
 import type { ScaleOutResult } from '../scenarios/scale-out';
@@ -16,6 +17,7 @@ export interface Scenarios {
   send?: SendResult;
   endToEnd?: EndToEndResult;
   deliveryMetrics?: DeliveryMetricsResult;
+  endToEndEvents?: EndToEndEventsResult;
   mps?: MpsResult;
   scaleOut?: ScaleOutResult;
   memory?: MemoryResult;
@@ -64,6 +66,23 @@ export function table(scenarios: Scenarios): string {
     rows.push([
       `endToEnd (${fmt(e2e.messages)} msgs, drain ${e2e.drainSeconds} s)`,
       `${fmt(e2e.messagesPerSec)} msg/s`,
+      '',
+      '',
+      '',
+    ]);
+  }
+  const events = scenarios.endToEndEvents;
+  if (events) {
+    rows.push([
+      `endToEndEvents (${fmt(events.messages)} msgs, drain ${events.drainSeconds} s)`,
+      `${fmt(events.messagesPerSec)} msg/s`,
+      '',
+      '',
+      '',
+    ]);
+    rows.push([
+      `endToEndEvents: events delivered / written (${events.eventsTimedOut ? 'NOT ALL' : 'all'}; ${fmt(events.eventsReceived)} POSTs, drain ${events.eventsDrainSeconds} s after the last message)`,
+      `${fmt(events.eventsDelivered)} / ${fmt(events.eventsExpected)}, ${fmt(events.eventsPerSec)} events/s`,
       '',
       '',
       '',

@@ -96,6 +96,22 @@ export interface AppConfig {
   docsEnabled: boolean;
   testErrorRoute: boolean;
   eventsAllowPrivate: boolean;
+  events: {
+    /** EVENTS_MAX_IN_FLIGHT: deliveries in flight per subscription, across replicas. */
+    maxInFlight: number;
+    /** EVENTS_RETRY_SCHEDULE: delay before each retry, ms (the last entry ends the retries). */
+    retryScheduleMs: number[];
+    /** EVENTS_DISABLE_AFTER: a subscription failing this long without a success is disabled. */
+    disableAfterMs: number;
+    /** The longest Retry-After honoured. Not an env var. */
+    maxRetryAfterMs: number;
+    /** A delivery attempt's whole time bound. Not an env var. */
+    timeoutMs: number;
+    /** How often an idle dispatcher looks for new events. Not an env var. */
+    pollMs: number;
+    /** How long the previous secret still signs after a rotation. Not an env var. */
+    secretOverlapMs: number;
+  };
   logLevel: LogLevel;
   sentryDsn: string | undefined;
   /** Basic auth for /metrics; undefined = open (METRICS_AUTH=off, or unset outside production). */

@@ -6,7 +6,10 @@ import type { AppConfig } from './app-config';
  * logs them once and tests call it with a fixed `now`.
  */
 export function configWarnings(
-  config: Pick<AppConfig, 'signatureMode' | 'signatureReportUntil' | 'twilio'>,
+  config: Pick<
+    AppConfig,
+    'signatureMode' | 'signatureReportUntil' | 'twilio' | 'nodeEnv' | 'eventsAllowPrivate'
+  >,
   now: Date,
 ): string[] {
   const warnings: string[] = [];
@@ -35,6 +38,12 @@ export function configWarnings(
     warnings.push(
       'config: TWILIO_AUTH_TOKEN_PREVIOUS equals TWILIO_AUTH_TOKEN and adds nothing; ' +
         'remove it once a rotation is done',
+    );
+  }
+  if (config.nodeEnv === 'production' && config.eventsAllowPrivate) {
+    warnings.push(
+      'config: EVENTS_ALLOW_PRIVATE is on in production: event subscriptions may target plain ' +
+        'http and private, loopback and link-local addresses (cloud metadata included)',
     );
   }
   return warnings;

@@ -137,3 +137,19 @@ export function parseMetricsAuth(raw: string): { user: string; password: string 
 export function stripSlash(value: string): string {
   return value.replace(/\/+$/, '');
 }
+
+/**
+ * A comma-separated list of durations in seconds (decimals allowed, so tests can run a schedule
+ * in milliseconds), as milliseconds: `0,5,300` → [0, 5000, 300000].
+ */
+export function parseSecondsList(raw: string, maxItems: number, maxSeconds: number): number[] {
+  const items = raw.split(',').map((item) => item.trim());
+  const expected = `expected 1–${maxItems} comma-separated seconds between 0 and ${maxSeconds}`;
+  if (items.length === 0 || items.length > maxItems) throw new ConfigValueError(expected);
+  return items.map((item) => {
+    if (!/^\d{1,9}(\.\d{1,3})?$/.test(item)) throw new ConfigValueError(expected);
+    const seconds = Number(item);
+    if (seconds > maxSeconds) throw new ConfigValueError(expected);
+    return Math.round(seconds * 1000);
+  });
+}

@@ -7,6 +7,7 @@ import {
   parseMetricsAuth,
   parseMinLength,
   parsePattern,
+  parseSecondsList,
   parseSwitch,
   parseTrustProxy,
   parseUrl,
@@ -138,6 +139,20 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     docsEnabled: reader.value('DOCS_ENABLED', parseSwitch, production ? 'off' : 'on'),
     testErrorRoute: reader.value('TEST_ERROR_ROUTE', parseSwitch, 'off'),
     eventsAllowPrivate: reader.value('EVENTS_ALLOW_PRIVATE', parseSwitch, 'off'),
+    events: {
+      maxInFlight: reader.value('EVENTS_MAX_IN_FLIGHT', int(1, 1_000), '16'),
+      retryScheduleMs: reader.value(
+        'EVENTS_RETRY_SCHEDULE',
+        (raw) => parseSecondsList(raw, 20, 7 * 86_400),
+        '5,300,1800,7200,18000,36000,36000',
+      ),
+      disableAfterMs:
+        reader.value('EVENTS_DISABLE_AFTER', int(1, 30 * 86_400), String(86_400)) * 1000,
+      maxRetryAfterMs: 3_600_000,
+      timeoutMs: 10_000,
+      pollMs: 200,
+      secretOverlapMs: 86_400_000,
+    },
     logLevel: reader.value('LOG_LEVEL', (raw) => parseChoice(raw, LOG_LEVELS), 'info'),
     sentryDsn: reader.optional('SENTRY_DSN', url('http', 'https')),
     metricsAuth: readMetricsAuth(reader, production),

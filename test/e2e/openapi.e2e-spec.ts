@@ -32,6 +32,9 @@ const WRITES = new Set(['post', 'put', 'patch']);
 const NO_BODY: Readonly<Record<string, string>> = {
   'POST /api/v1/whatsapp/messages/{id}/retry':
     'the admin retry acts on the message named in the path; there is nothing to send',
+  'POST /api/v1/subscriptions/{id}/rotate-secret':
+    'the new secret is made by the service; the path names the subscription',
+  'POST /api/v1/subscriptions/{id}/test': 'a ping carries nothing from the caller',
 };
 
 let document: Document;

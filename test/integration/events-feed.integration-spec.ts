@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
-import type { EventLogPosition } from '../../src/modules/delivery/delivery.types';
+import type { EventLogPosition, StatusEvent } from '../../src/modules/delivery/delivery.types';
+import type { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
 import type { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import { EventLogReader } from '../../src/modules/delivery/queries/event-log.reader';
 import { EventsFeedService } from '../../src/modules/events/feed/events-feed.service';
@@ -20,12 +21,13 @@ const GATE_KEY = 774_201;
 describe('the events feed on the real database', () => {
   let dataSource: DataSource;
   let outbox: OutboxRepository;
+  let batches: StatusBatchRepository;
   let reader: EventLogReader;
   let feed: EventsFeedService;
   let userId: string;
 
   beforeAll(async () => {
-    ({ dataSource, outbox } = await openWriters(testDatabaseUrl()));
+    ({ dataSource, outbox, batches } = await openWriters(testDatabaseUrl()));
     reader = new EventLogReader(dataSource, dataSource);
     feed = new EventsFeedService(reader);
     userId = await insertSender(dataSource, 'events-feed');
@@ -184,6 +186,84 @@ describe('the events feed on the real database', () => {
       xid: expect.stringMatching(/^\d+$/),
       id: ours[0].id.replace('evt_', ''),
     });
+  });
+
+  it("should serve one message's events in sequence order even when the later one's batch got the lower xid", async () => {
+    // Three messages, A < B < M by id: a batch locks them in that order.
+    const ids = (
+      await outbox.createPendingMany([
+        outboundMessage(userId),
+        outboundMessage(userId),
+        outboundMessage(userId),
+      ])
+    ).sort();
+    const claimed = await outbox.claimForSendMany(ids.map((id) => ({ id, staleMs: 30_000 })));
+    const sids = new Map<string, string>();
+    for (const message of claimed) {
+      if (!message) throw new Error('not claimed');
+      const sid = `SM${randomBytes(16).toString('hex')}`;
+      sids.set(message.id, sid);
+      await outbox.recordAcceptedMany([
+        {
+          id: message.id,
+          attempt: message.attempt,
+          answer: { sid, status: 'queued', errorCode: null, errorMessage: null },
+        },
+      ]);
+    }
+    const [a, b, m] = ids;
+    const callback = (id: string, status: string): StatusEvent => ({
+      messageId: id,
+      twilioSid: sids.get(id),
+      status,
+      source: 'callback',
+      idempotencyToken: randomUUID(),
+    });
+    const start = await head();
+    const holder = dataSource.createQueryRunner();
+    await holder.connect();
+    let late: Promise<unknown> | undefined;
+    try {
+      // B held, so the late batch takes its transaction id on A, then waits.
+      await holder.startTransaction();
+      await holder.query('SELECT id FROM whatsapp_messages WHERE id = $1 FOR UPDATE', [b]);
+      late = batches.record([callback(a, 'sent'), callback(b, 'sent'), callback(m, 'delivered')]);
+      // (pg_stat_activity keeps the lock query's first 1 KB: match its start.)
+      await waitUntil(async () => {
+        const [{ n }] = await dataSource.query<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE wait_event_type = 'Lock' AND backend_xid IS NOT NULL
+              AND datname = current_database() AND query LIKE '%max_attempts AS%'`,
+        );
+        return n > 0;
+      });
+      // Meanwhile M moves on its own: sequence 2, under a higher transaction id.
+      await batches.record([callback(m, 'sent')]);
+      await holder.commitTransaction();
+      await late;
+    } finally {
+      if (holder.isTransactionActive) await holder.rollbackTransaction();
+      await holder.release();
+      await late?.catch(() => undefined);
+    }
+    const rows = await dataSource.query<{ sequence: number; status: string; xid: string }[]>(
+      'SELECT sequence, status, xid::text FROM events WHERE message_id = $1 ORDER BY sequence',
+      [m],
+    );
+    expect(rows.map((row) => [row.sequence, row.status])).toEqual([
+      [1, 'queued'],
+      [2, 'sent'],
+      [3, 'delivered'],
+    ]);
+    const served = (await readAll(start, 2)).seen.filter((event) => event.messageId === m);
+    expect(served.map((event) => event.id)).toEqual(
+      (
+        await dataSource.query<{ id: string }[]>(
+          'SELECT id::text FROM events WHERE message_id = $1 AND sequence > 1 ORDER BY sequence',
+          [m],
+        )
+      ).map((row) => `evt_${row.id}`),
+    );
   });
 
   it("should end the service's connections idle in a transaction", async () => {

@@ -46,6 +46,7 @@ describe('shipping: monitoring', () => {
     'queue-backlog',
     'stuck-messages',
     'high-error-rate',
+    'event-subscriptions',
   ];
   const rules = rulesSpec.groups.flatMap((group) => group.rules);
 
@@ -60,6 +61,8 @@ describe('shipping: monitoring', () => {
         'WhatsAppQueueBacklogGrowing',
         'WhatsAppStuckMessages',
         'WhatsAppDeliveryRateLow',
+        'WhatsAppEventDeliveriesFailing',
+        'WhatsAppEventsFeedLagging',
       ]),
     );
     const runbook = hasFile('docs/runbook.md')
@@ -130,6 +133,8 @@ describe('shipping: monitoring', () => {
         'Stuck messages',
         'HTTP p99 latency by route',
         'HTTP error rate',
+        'Event deliveries by result',
+        'Oldest undelivered event / feed lag',
       ]),
     );
   });

@@ -3,13 +3,18 @@ import { makeGaugeProvider } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { EventLogReader } from '../delivery/queries/event-log.reader';
+import { DeliveriesRepository } from './dispatch/deliveries.repository';
+import { EVENTS_RESOLVER } from './dispatch/event-dispatcher.service';
 import { EventsFeedService } from './feed/events-feed.service';
+import { SubscriptionsRepository } from './subscriptions/subscriptions.repository';
+import { SubscriptionsService } from './subscriptions/subscriptions.service';
 
 export const FEED_LAG = 'whatsapp_events_feed_lag_seconds';
 
 /**
- * Events to client systems: the feed now (subscriptions and signed deliveries come next). It
- * reads the event log through what delivery exports; only delivery's writer writes it.
+ * Events to client systems: the feed, subscriptions and their deliveries. It reads the event log
+ * through what delivery exports; only delivery's writer writes it. Its routes are
+ * EventsApiModule's, the dispatcher EventsWorkerModule's.
  */
 @Module({
   imports: [DeliveryModule],
@@ -22,8 +27,19 @@ export const FEED_LAG = 'whatsapp_events_feed_lag_seconds';
         this.set(await log.lagSeconds().catch(() => -1));
       },
     }),
+    // The system resolver; tests of the address checks give their own to the classes directly.
+    { provide: EVENTS_RESOLVER, useValue: null },
+    DeliveriesRepository,
     EventsFeedService,
+    SubscriptionsRepository,
+    SubscriptionsService,
   ],
-  exports: [EventsFeedService],
+  exports: [
+    DeliveryModule,
+    DeliveriesRepository,
+    EVENTS_RESOLVER,
+    EventsFeedService,
+    SubscriptionsService,
+  ],
 })
 export class EventsModule {}

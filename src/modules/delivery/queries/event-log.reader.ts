@@ -26,6 +26,35 @@ interface EventRow {
 // order, and the bound only rises), so a position served is never passed by a later commit.
 const OLDEST_RUNNING = 'pg_snapshot_xmin(pg_current_snapshot())';
 
+// Qualified: an ORDER BY on a bare `id` or `xid` would sort these text outputs, not the columns.
+const EVENT_COLUMNS = `e.id::text AS id, e.xid::text AS xid, e.type, e.message_id AS "messageId",
+  e.sequence, e.previous_status AS "previousStatus", e.status, e.error_code AS "errorCode",
+  e.error_message AS "errorMessage", e.occurred_at AS "occurredAt", e.created_at AS "createdAt"`;
+
+/** The rows as LoggedEvents, each with its message as it is now (one query for them all). */
+async function withMessages(dataSource: DataSource, rows: EventRow[]): Promise<LoggedEvent[]> {
+  const ids = [...new Set(rows.map((row) => row.messageId))];
+  const messages =
+    ids.length === 0
+      ? []
+      : await dataSource.getRepository(WhatsappMessageEntity).findBy({ id: In(ids) });
+  const byId = new Map(messages.map((message) => [message.id, toMessageResponse(message)]));
+  return rows.map((row): LoggedEvent => ({
+    id: row.id,
+    position: { xid: row.xid, id: row.id },
+    type: row.type,
+    messageId: row.messageId,
+    sequence: row.sequence,
+    previousStatus: row.previousStatus,
+    status: row.status,
+    errorCode: row.errorCode,
+    errorMessage: row.errorMessage,
+    occurredAt: row.occurredAt,
+    createdAt: row.createdAt,
+    message: byId.get(row.messageId) ?? null,
+  }));
+}
+
 /**
  * The event log as the events module reads it: pages in commit order, `(xid, id)`, and how far
  * the feed lags. Rows are thin; what an event shows of its message is read from the message now,
@@ -45,52 +74,44 @@ export class EventLogReader {
    */
   page(after: EventLogPosition | null, limit: number, type?: EventType): Promise<EventLogPage> {
     return ReadQueryException.wrap(async () => {
-      const where = [`xid < ${OLDEST_RUNNING}`];
+      const where = [`e.xid < ${OLDEST_RUNNING}`];
       const parameters: unknown[] = [limit];
       if (after) {
         parameters.push(after.xid, after.id);
-        where.push(`(xid, id) > ($${parameters.length - 1}::xid8, $${parameters.length}::bigint)`);
+        where.push(
+          `(e.xid, e.id) > ($${parameters.length - 1}::xid8, $${parameters.length}::bigint)`,
+        );
       }
       if (type) {
         parameters.push(type);
-        where.push(`type = $${parameters.length}`);
+        where.push(`e.type = $${parameters.length}`);
       }
       const rows = await this.reads.query<EventRow[]>(
-        `SELECT id::text, xid::text, type, message_id AS "messageId", sequence,
-                previous_status AS "previousStatus", status, error_code AS "errorCode",
-                error_message AS "errorMessage", occurred_at AS "occurredAt",
-                created_at AS "createdAt"
-           FROM events
+        `SELECT ${EVENT_COLUMNS} FROM events e
           WHERE ${where.join(' AND ')}
-          ORDER BY xid, id
+          ORDER BY e.xid, e.id
           LIMIT $1`,
         parameters,
       );
-      const ids = [...new Set(rows.map((row) => row.messageId))];
-      const messages =
-        ids.length === 0
-          ? []
-          : await this.reads.getRepository(WhatsappMessageEntity).findBy({ id: In(ids) });
-      const byId = new Map(messages.map((message) => [message.id, toMessageResponse(message)]));
       const last = rows.at(-1);
       return {
-        events: rows.map((row): LoggedEvent => ({
-          id: row.id,
-          position: { xid: row.xid, id: row.id },
-          type: row.type,
-          messageId: row.messageId,
-          sequence: row.sequence,
-          previousStatus: row.previousStatus,
-          status: row.status,
-          errorCode: row.errorCode,
-          errorMessage: row.errorMessage,
-          occurredAt: row.occurredAt,
-          createdAt: row.createdAt,
-          message: byId.get(row.messageId) ?? null,
-        })),
+        events: await withMessages(this.reads, rows),
         last: last ? { xid: last.xid, id: last.id } : null,
       };
     });
+  }
+
+  /**
+   * Events by row id, with their messages, on the main pool (the events dispatcher's read, in a
+   * worker); an id no longer kept (retention) is absent.
+   */
+  async byIds(ids: readonly string[]): Promise<LoggedEvent[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.dataSource.query<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return withMessages(this.dataSource, rows);
   }
 
   /**

@@ -27,7 +27,11 @@ export interface LockKeys {
 }
 
 type LockedRow = Omit<MessageState, 'stages'> &
-  MessageState['stages'] & { now: Timestamp } & Partial<SendPayload>;
+  MessageState['stages'] & {
+    now: Timestamp;
+    xid: string;
+    eventXid: string | null;
+  } & Partial<SendPayload>;
 
 /**
  * The one way a message's state is written (docs/architecture.md §3): in one transaction, lock
@@ -65,6 +69,9 @@ export class LockedMessages {
   private readonly idOfSid = new Map<string, string>();
   private readonly payloads = new Map<string, SendPayload>();
   private readonly lockedAt: Timestamp | null;
+  /** This transaction's id, and each message's last event's feed position xid (text). */
+  private readonly xid: string | null;
+  private readonly eventXids = new Map<string, string | null>();
   /** Log rows keyed by attempt (a repeat adds nothing), in the order they were decided. */
   readonly logs: (MoveLog & { messageId: string })[] = [];
   /** Log rows already inserted (status events) that applied. */
@@ -74,8 +81,10 @@ export class LockedMessages {
 
   constructor(rows: readonly LockedRow[]) {
     this.lockedAt = rows[0]?.now ?? null;
+    this.xid = rows[0]?.xid ?? null;
     for (const row of rows) {
       const state = stateOf(row);
+      this.eventXids.set(state.id, row.eventXid);
       this.original.set(state.id, state);
       this.current.set(state.id, state);
       if (state.twilioSid !== null) this.idOfSid.set(state.twilioSid, state.id);
@@ -126,6 +135,20 @@ export class LockedMessages {
     this.current.set(row.id, row);
   }
 
+  /**
+   * The `xid` a message's new event is filed under in the feed's order: this transaction's, or
+   * the message's previous event's when that is higher. A transaction gets its id at its first
+   * row lock and may then wait for this message's lock behind a transaction with a higher id;
+   * filed under its own id, its event (sequence n+1) would sort before the other's (n). Filed
+   * under the higher one it sorts after (same xid, higher row id), and the feed's bound still
+   * holds: the value is never below this transaction's own id.
+   */
+  eventXid(messageId: string): string {
+    if (this.xid === null) throw new Error('no row was locked: there is no transaction id');
+    const previous = this.eventXids.get(messageId) ?? null;
+    return previous !== null && BigInt(previous) > BigInt(this.xid) ? previous : this.xid;
+  }
+
   /** Rows whose state differs from what was locked. */
   rowsToWrite(): MessageState[] {
     return [...this.current.values()].filter(
@@ -161,7 +184,8 @@ const LOCK_SQL = `
          last_error_retryable AS "lastErrorRetryable",
          to_json(reconciled_at) #>> '{}' AS "reconciledAt",
          to_json(reconcile_lease_until) #>> '{}' AS "reconcileLeaseUntil",
-         event_sequence AS "eventSequence",
+         event_sequence AS "eventSequence", event_xid::text AS "eventXid",
+         pg_current_xact_id()::text AS xid,
          to_json(now()) #>> '{}' AS now`;
 const PAYLOAD_SQL = `,
          "from", "to", body, content_sid AS "contentSid",
@@ -189,6 +213,7 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
   const { logs, appliedLogIds, changes } = locked;
   if (rows.length === 0 && logs.length === 0 && appliedLogIds.length === 0) return;
   const column = <K extends keyof MessageState>(key: K) => rows.map((row) => row[key]);
+  const evented = new Set(changes.map((change) => change.messageId));
   await manager.query(
     `WITH logged AS (
        INSERT INTO message_status_logs
@@ -206,13 +231,13 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
      ), evented AS (
        INSERT INTO events
          (type, message_id, sequence, previous_status, status, error_code, error_message,
-          occurred_at)
+          occurred_at, xid)
        SELECT 'message.status', message_id, sequence, previous_status, status, error_code,
-              error_message, occurred_at
+              error_message, occurred_at, xid
          FROM unnest($29::uuid[], $30::int[], $31::text[], $32::text[], $33::int[], $34::text[],
-                     $35::timestamptz[])
+                     $35::timestamptz[], $36::xid8[])
               AS e(message_id, sequence, previous_status, status, error_code, error_message,
-                   occurred_at)
+                   occurred_at, xid)
      )
      UPDATE whatsapp_messages m
         SET status = v.status, attempts = v.attempts, max_attempts = v.max_attempts,
@@ -222,16 +247,17 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
             dispatch_started_at = v.dispatch_started_at, uncertain_since = v.uncertain_since,
             next_attempt_at = v.next_attempt_at, last_error_retryable = v.last_error_retryable,
             reconciled_at = v.reconciled_at, reconcile_lease_until = v.reconcile_lease_until,
-            event_sequence = v.event_sequence, updated_at = now()
+            event_sequence = v.event_sequence,
+            event_xid = coalesce(v.event_xid, m.event_xid), updated_at = now()
        FROM unnest($10::uuid[], $11::text[], $12::int[], $13::int[], $14::text[], $15::int[],
                    $16::text[], $17::timestamptz[], $18::timestamptz[], $19::timestamptz[],
                    $20::timestamptz[], $21::timestamptz[], $22::timestamptz[],
                    $23::timestamptz[], $24::timestamptz[], $25::boolean[], $26::timestamptz[],
-                   $27::timestamptz[], $28::int[])
+                   $27::timestamptz[], $28::int[], $37::xid8[])
             AS v(id, status, attempts, max_attempts, twilio_sid, error_code, error_message,
                  accepted_at, sent_at, delivered_at, read_at, failed_at, dispatch_started_at,
                  uncertain_since, next_attempt_at, last_error_retryable, reconciled_at,
-                 reconcile_lease_until, event_sequence)
+                 reconcile_lease_until, event_sequence, event_xid)
       WHERE m.id = v.id`,
     [
       logs.map((log) => log.messageId),
@@ -269,6 +295,8 @@ async function write(manager: EntityManager, locked: LockedMessages): Promise<vo
       changes.map((change) => change.errorCode),
       changes.map((change) => change.errorMessage),
       changes.map((change) => change.occurredAt),
+      changes.map((change) => locked.eventXid(change.messageId)),
+      rows.map((row) => (evented.has(row.id) ? locked.eventXid(row.id) : null)),
     ],
   );
 }
