@@ -71,20 +71,28 @@ export async function runEndToEndEvents(
     async () => {
       const messages = await endToEnd(db, ports.api, token, firstIndex, E2E_MESSAGES, REFERENCE);
       const finalAt = Date.now();
-      const { rows } = await db.query<{ n: string }>(
-        `SELECT count(*) AS n FROM events e JOIN whatsapp_messages m ON m.id = e.message_id
-          WHERE m.reference = $1`,
-        [REFERENCE],
-      );
-      const expected = Number(rows[0].n);
+      // The events keep coming after the messages are final (a `read` after `delivered`): count
+      // them anew on every poll, and stop once the receiver has them all and the count held.
+      const written = async (): Promise<number> => {
+        const { rows } = await db.query<{ n: string }>(
+          `SELECT count(*) AS n FROM events e JOIN whatsapp_messages m ON m.id = e.message_id
+            WHERE m.reference = $1`,
+          [REFERENCE],
+        );
+        return Number(rows[0].n);
+      };
       const deadline = finalAt + EVENTS_DEADLINE_MS;
       let counts = { received: 0, unique: 0 };
+      let expected = await written();
+      let previous = -1;
       while (Date.now() < deadline) {
         counts = (await (
           await fetch(`http://127.0.0.1:${receiverPort}/count`)
         ).json()) as typeof counts;
-        if (counts.unique >= expected) break;
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        if (counts.unique >= expected && expected === previous) break;
+        previous = expected;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        expected = await written();
       }
       return { messages, finalAt, expected, counts, end: Date.now() };
     },

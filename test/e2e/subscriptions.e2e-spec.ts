@@ -163,6 +163,33 @@ describe('event subscriptions', () => {
     });
   });
 
+  it.each([
+    ['events: null', { events: null }, 'events'],
+    ['url: null', { url: null }, 'url'],
+    ['disabled: null', { disabled: null }, 'disabled'],
+    ['rateLimit: 0', { rateLimit: 0 }, 'rateLimit'],
+  ])('should refuse a PATCH with %s as 400 on its field', async (_what, body, field) => {
+    const subscription = await subscribe('http://127.0.0.1:9/x', ['message.status']);
+    const res = await request('PATCH', `/api/v1/subscriptions/${subscription.id}`, body);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      details: expect.arrayContaining([expect.objectContaining({ field })]),
+    });
+  });
+
+  it.each(['2025-W01', 'yesterday', '2025-13-01T00:00:00Z'])(
+    'should refuse a replay since %p as 400',
+    async (since) => {
+      const subscription = await subscribe('http://127.0.0.1:9/x', ['message.status']);
+      const res = await request('POST', `/api/v1/subscriptions/${subscription.id}/replay`, {
+        since,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    },
+  );
+
   it('should be for admins only', async () => {
     const res = await request('GET', '/api/v1/subscriptions', undefined, viewer.token);
     expect(res.statusCode).toBe(403);

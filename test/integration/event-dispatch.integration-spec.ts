@@ -160,6 +160,35 @@ describe('event dispatch on the real database', () => {
     expect(waiting.history.every((entry) => entry.error?.startsWith('ECONNREFUSED'))).toBe(true);
   });
 
+  it('should record an attempt whose subscription was deleted meanwhile as stale, without failing', async () => {
+    const subscription = await subscriptions.create({
+      url: 'http://127.0.0.1:9/gone',
+      events: ['message.status'],
+      description: null,
+      rateLimit: null,
+      secret: newWebhookSecret(),
+      createdBy: null,
+    });
+    await oneEvent();
+    await deliveries.fanOut(subscription.id, 500);
+    const [held] = await deliveries.claim(subscription.id, 16, 60_000);
+    await subscriptions.delete(subscription.id);
+    const verdicts = await deliveries.record(
+      [
+        {
+          delivery: held,
+          result: { kind: 'response', status: 200, retryAfterSeconds: null },
+          startedAt: new Date(),
+          durationMs: 5,
+        },
+      ],
+      { scheduleMs: [50], jitter: 0, maxRetryAfterMs: 1000, disableAfterMs: 60_000 },
+    );
+    expect(verdicts).toEqual([
+      { deliveryId: held.id, subscriptionId: subscription.id, result: 'stale', disabled: null },
+    ]);
+  });
+
   it('should keep at most EVENTS_MAX_IN_FLIGHT deliveries of a subscription in flight', async () => {
     const subscription = await subscriptions.create({
       url: 'http://127.0.0.1:9/never',

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   decideAttempt,
   type AttemptResult,
@@ -12,6 +12,10 @@ import { takeTokens } from './rate-tokens';
 export interface ServedSubscription {
   id: string;
   disabled: boolean;
+  /** Events committed after its fan-out cursor. */
+  hasEvents: boolean;
+  /** Deliveries due (maybe behind their lane's head: the claim decides). */
+  hasDue: boolean;
 }
 
 /** A delivery a dispatcher now holds (in flight, leased), with where and how to send it. */
@@ -100,10 +104,27 @@ export const DISABLED_REASONS = {
 export class DeliveriesRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Every subscription, disabled or not: a disabled one still collects its deliveries. */
+  /**
+   * Every subscription, disabled or not (a disabled one still collects its deliveries), with
+   * whether it has events to fan out and deliveries due: read without a lock, so an idle round
+   * takes no row lock (each would cost a transaction id and a WAL record).
+   */
   subscriptions(): Promise<ServedSubscription[]> {
     return this.dataSource.query<ServedSubscription[]>(
-      `SELECT id, disabled_at IS NOT NULL AS disabled FROM event_subscriptions ORDER BY id`,
+      `WITH head AS (
+         -- The feed's last servable position: one backward step on (xid, id).
+         SELECT xid, id FROM events WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
+          ORDER BY xid DESC, id DESC LIMIT 1
+       )
+       SELECT s.id, s.disabled_at IS NOT NULL AS disabled,
+              coalesce((SELECT (head.xid, head.id) > (s.cursor_xid, s.cursor_id) FROM head),
+                       false) AS "hasEvents",
+              EXISTS (SELECT 1 FROM event_deliveries d
+                       WHERE d.subscription_id = s.id AND d.state IN ('pending', 'in_flight')
+                         AND d.next_attempt_at <= now()
+                         AND (d.state = 'pending' OR d.lease_until <= now())
+                       ORDER BY d.id LIMIT 1) AS "hasDue"
+         FROM event_subscriptions s ORDER BY s.id`,
     );
   }
 
@@ -205,10 +226,13 @@ export class DeliveriesRepository {
             WHERE d.subscription_id = $1 AND d.state IN ('pending', 'in_flight')
               AND d.next_attempt_at <= now()
               AND (d.state = 'pending' OR d.lease_until <= now())
-              AND NOT EXISTS (
-                    SELECT 1 FROM event_deliveries p
-                     WHERE p.subscription_id = d.subscription_id AND p.lane = d.lane
-                       AND p.id < d.id AND p.state IN ('pending', 'in_flight'))
+              -- The first open delivery of its lane. A correlated subquery, so it is always an
+              -- index probe per candidate: NOT EXISTS let a planner with stale statistics (a
+              -- table that just grew) scan every open row per candidate (10 s at 76,000).
+              AND d.id = (SELECT p.id FROM event_deliveries p
+                           WHERE p.subscription_id = d.subscription_id AND p.lane = d.lane
+                             AND p.state IN ('pending', 'in_flight')
+                           ORDER BY p.id LIMIT 1)
             ORDER BY d.id
             LIMIT $2
             FOR UPDATE SKIP LOCKED
@@ -287,15 +311,17 @@ export class DeliveriesRepository {
         const error = result.kind === 'response' ? null : result.reason;
         const current = row && row.state === 'in_flight' && row.attempts === delivery.attempt;
         if (!row || !sub || !current) {
-          log.push({
-            deliveryId: delivery.id,
-            attempt: delivery.attempt,
-            startedAt: finished.startedAt,
-            durationMs: finished.durationMs,
-            status,
-            error,
-            result: 'stale',
-          });
+          // A deleted delivery (its subscription deleted, or retention) has no log to add to.
+          if (row)
+            log.push({
+              deliveryId: delivery.id,
+              attempt: delivery.attempt,
+              startedAt: finished.startedAt,
+              durationMs: finished.durationMs,
+              status,
+              error,
+              result: 'stale',
+            });
           verdicts.push({
             deliveryId: delivery.id,
             subscriptionId: delivery.subscriptionId,
@@ -386,46 +412,82 @@ export class DeliveriesRepository {
     });
   }
 
-  /** Queues a `ping` (its own lane: it waits for nothing); its delivery id. */
-  async queuePing(subscriptionId: string): Promise<string> {
-    const [row] = await this.dataSource.query<{ id: string }[]>(
-      `INSERT INTO event_deliveries (subscription_id, kind, lane)
-       VALUES ($1, 'ping', 'ping:' || gen_random_uuid()) RETURNING id::text`,
-      [subscriptionId],
-    );
-    return row.id;
+  /**
+   * Runs `insert` holding the subscription's row lock, as fan-out and claims do: deliveries are
+   * numbered and committed in their lanes' order, never beside a fan-out or a claim of the same
+   * subscription. Null when the subscription does not exist.
+   */
+  private queue<T>(
+    subscriptionId: string,
+    insert: (manager: EntityManager) => Promise<T>,
+  ): Promise<T | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const locked = await manager.query<unknown[]>(
+        'SELECT 1 FROM event_subscriptions WHERE id = $1 FOR UPDATE',
+        [subscriptionId],
+      );
+      return locked.length === 0 ? null : insert(manager);
+    });
+  }
+
+  /** Queues a `ping` (its own lane: it waits for nothing); its delivery id, null if no such subscription. */
+  queuePing(subscriptionId: string): Promise<string | null> {
+    return this.queue(subscriptionId, async (manager) => {
+      const [row] = await manager.query<{ id: string }[]>(
+        `INSERT INTO event_deliveries (subscription_id, kind, lane)
+         VALUES ($1, 'ping', 'ping:' || gen_random_uuid()) RETURNING id::text`,
+        [subscriptionId],
+      );
+      return row.id;
+    });
   }
 
   /**
    * Queues again, under the same `webhook-id`s, the subscription's events created since `since`
-   * that were fanned out to it, behind its lanes' open deliveries; how many. (The events table
-   * has no index on time: a replay scans it, a rare admin act.)
+   * up to its fan-out cursor, behind its lanes' open deliveries; how many (null if no such
+   * subscription). The events' BRIN index on time finds the window.
    */
-  async replay(subscriptionId: string, since: Date): Promise<number> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `WITH sub AS (SELECT id, events, cursor_xid, cursor_id FROM event_subscriptions WHERE id = $1)
-       INSERT INTO event_deliveries (subscription_id, event_id, lane)
-       SELECT sub.id, e.id, ${LANE}
-         FROM events e
-         JOIN sub ON e.type = ANY (sub.events) AND (e.xid, e.id) <= (sub.cursor_xid, sub.cursor_id)
-         ${LANE_JOIN}
-        WHERE e.created_at >= $2
-        ORDER BY e.xid, e.id
-       RETURNING 1`,
-      [subscriptionId, since],
-    );
-    return rows.length;
+  replay(subscriptionId: string, since: Date): Promise<number | null> {
+    return this.queue(subscriptionId, async (manager) => {
+      const [{ queued }] = await manager.query<{ queued: number }[]>(
+        `WITH sub AS (SELECT id, events, cursor_xid, cursor_id FROM event_subscriptions WHERE id = $1),
+              inserted AS (
+                INSERT INTO event_deliveries (subscription_id, event_id, lane)
+                SELECT sub.id, e.id, ${LANE}
+                  FROM events e
+                  JOIN sub ON e.type = ANY (sub.events)
+                          AND (e.xid, e.id) <= (sub.cursor_xid, sub.cursor_id)
+                  ${LANE_JOIN}
+                 WHERE e.created_at >= $2
+                 ORDER BY e.xid, e.id
+                RETURNING 1)
+         SELECT count(*)::int AS queued FROM inserted`,
+        [subscriptionId, since],
+      );
+      return queued;
+    });
   }
 
-  /** Queues one event again for one subscription; false when the event is not kept. */
-  async resend(subscriptionId: string, eventRowId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `INSERT INTO event_deliveries (subscription_id, event_id, lane)
-       SELECT $1, e.id, ${LANE} FROM events e ${LANE_JOIN} WHERE e.id = $2
-       RETURNING 1`,
-      [subscriptionId, eventRowId],
-    );
-    return rows.length > 0;
+  /**
+   * Queues one event again for one subscription, behind its lane, if it was fanned out to it
+   * already (one not yet fanned out is on its way: queuing it now would put it ahead of its
+   * lane). Whether it was queued; null if no such subscription.
+   */
+  resend(subscriptionId: string, eventRowId: string): Promise<boolean | null> {
+    return this.queue(subscriptionId, async (manager) => {
+      const rows = await manager.query<unknown[]>(
+        `INSERT INTO event_deliveries (subscription_id, event_id, lane)
+         SELECT s.id, e.id, ${LANE}
+           FROM events e
+           JOIN event_subscriptions s ON s.id = $1
+                                     AND (e.xid, e.id) <= (s.cursor_xid, s.cursor_id)
+           ${LANE_JOIN}
+          WHERE e.id = $2
+         RETURNING 1`,
+        [subscriptionId, eventRowId],
+      );
+      return rows.length > 0;
+    });
   }
 
   /** A subscription's deliveries, newest first, with their attempts (oldest first). */

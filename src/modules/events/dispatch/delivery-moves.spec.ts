@@ -41,8 +41,15 @@ describe('decideAttempt', () => {
     ],
     ['429 with Retry-After', 1, response(429, 60), 'pending', 60_000, 'retry'],
     ['503 with Retry-After', 1, response(503, 7), 'pending', 7_000, 'retry'],
-    ['502 with Retry-After', 2, response(502, 1), 'pending', 1_000, 'retry'],
-    ['504 with Retry-After: 0, a second at least', 2, response(504, 0), 'pending', 1_000, 'retry'],
+    [
+      '502 with a Retry-After shorter than the schedule',
+      2,
+      response(502, 1),
+      'pending',
+      300_000,
+      'retry',
+    ],
+    ['504 with Retry-After: 0: the schedule', 2, response(504, 0), 'pending', 300_000, 'retry'],
     [
       '429 with a huge Retry-After: capped',
       1,

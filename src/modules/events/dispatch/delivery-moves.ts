@@ -37,13 +37,11 @@ export interface AttemptDecision {
 }
 
 const THROTTLED = new Set([429, 502, 503, 504]);
-/** `Retry-After: 0` would spend the attempts in a burst: a second at least. */
-const MIN_RETRY_AFTER_MS = 1_000;
 
 /**
  * One attempt's verdict. 2xx: succeeded. 410: the receiver is gone — the subscription is
  * disabled and the delivery waits (re-enabling resumes it). 429/502/503/504 with Retry-After:
- * that delay, at least 1 s and at most the cap. Anything else (another status, a redirect, a network error or timeout):
+ * that delay (at most the cap) when it is longer than the schedule's. Anything else (another status, a redirect, a network error or timeout):
  * the schedule's next delay with jitter, and after its last step the delivery failed for good
  * (its lane moves on). A subscription with no success for `disableAfterMs` is disabled.
  */
@@ -84,12 +82,11 @@ export function decideAttempt(
   }
   const retryAfterMs =
     result.kind === 'response' && THROTTLED.has(result.status) && result.retryAfterSeconds !== null
-      ? Math.min(
-          Math.max(result.retryAfterSeconds * 1000, MIN_RETRY_AFTER_MS),
-          policy.maxRetryAfterMs,
-        )
-      : null;
-  const delayMs = retryAfterMs ?? jittered(stepMs, policy.jitter, random);
+      ? Math.min(result.retryAfterSeconds * 1000, policy.maxRetryAfterMs)
+      : 0;
+  // Never sooner than the schedule: a receiver asking for a second would otherwise spend every
+  // attempt in a few seconds and lose the event.
+  const delayMs = Math.max(retryAfterMs, jittered(stepMs, policy.jitter, random));
   return {
     state: 'pending',
     nextAttemptAt: new Date(now.getTime() + delayMs),

@@ -33,7 +33,14 @@ export class DestinationRefused extends Error {
 export function addressAllowed(address: string, policy: DestinationPolicy): boolean {
   if (policy.allowPrivate) return true;
   if (!ipaddr.isValid(address)) return false;
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.process(address);
+  // IPv4-compatible IPv6 (::a.b.c.d, deprecated) is "unicast" to ipaddr.js: refuse it.
+  if (
+    parsed.kind() === 'ipv6' &&
+    (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)
+  )
+    return false;
+  return parsed.range() === 'unicast';
 }
 
 /**

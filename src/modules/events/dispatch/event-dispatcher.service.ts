@@ -18,6 +18,7 @@ import {
   type AttemptVerdict,
   type ClaimedDelivery,
   type FinishedAttempt,
+  type ServedSubscription,
 } from './deliveries.repository';
 import type { AttemptResult, RetryPolicy } from './delivery-moves';
 import { systemResolver, type Resolver } from './destination-guard';
@@ -81,7 +82,8 @@ export class EventDispatcher implements OnApplicationBootstrap, OnApplicationShu
       policy: { allowPrivate: config.eventsAllowPrivate },
       resolver: resolver ?? systemResolver,
       timeoutMs: events.timeoutMs,
-      maxSockets: events.maxInFlight,
+      // EVENTS_MAX_IN_FLIGHT bounds each subscription; many may share a host.
+      maxSockets: Infinity,
     });
     this.recorder = new Batcher({
       run: (attempts) => this.deliveries.record(attempts, this.policy),
@@ -89,7 +91,9 @@ export class EventDispatcher implements OnApplicationBootstrap, OnApplicationShu
       logger: this.logger,
       noun: 'event delivery attempts',
       maxInFlight: 1,
-      maxWaitMs: 60_000,
+      // Shorter than the lease margin: an attempt not written by then is refused (its lease
+      // runs out and it is tried again) rather than written after another dispatcher took it.
+      maxWaitMs: 15_000,
     });
   }
 
@@ -129,25 +133,40 @@ export class EventDispatcher implements OnApplicationBootstrap, OnApplicationShu
 
   /** One round: fan out, claim, start the sends. Exported for tests. */
   async runRound(): Promise<void> {
+    let subscriptions: ServedSubscription[];
     try {
-      const subscriptions = await this.deliveries.subscriptions();
-      for (const subscription of subscriptions) {
-        for (let round = 0; round < FAN_OUT_ROUNDS; round += 1) {
-          if ((await this.deliveries.fanOut(subscription.id, FAN_OUT_BATCH)) < FAN_OUT_BATCH) break;
-        }
-      }
-      for (const subscription of subscriptions) {
-        if (subscription.disabled || this.stopped) continue;
-        const claimed = await this.deliveries.claim(
-          subscription.id,
-          this.config.events.maxInFlight,
-          this.config.events.timeoutMs + LEASE_MARGIN_MS,
-        );
-        if (claimed.length > 0) await this.start(claimed);
-      }
+      subscriptions = await this.deliveries.subscriptions();
     } catch (error) {
       this.logger.warn({ error: (error as Error).message }, 'An event delivery round failed');
+      return;
     }
+    // One subscription's failure (a timeout on a huge backlog) must not starve the others.
+    for (const subscription of subscriptions) {
+      if (this.stopped) return;
+      try {
+        await this.serve(subscription);
+      } catch (error) {
+        this.logger.warn(
+          { subscriptionId: subscription.id, error: (error as Error).message },
+          'Serving an event subscription failed',
+        );
+      }
+    }
+  }
+
+  private async serve(subscription: ServedSubscription): Promise<void> {
+    if (subscription.hasEvents) {
+      for (let round = 0; round < FAN_OUT_ROUNDS; round += 1) {
+        if ((await this.deliveries.fanOut(subscription.id, FAN_OUT_BATCH)) < FAN_OUT_BATCH) break;
+      }
+    }
+    if (subscription.disabled || !(subscription.hasDue || subscription.hasEvents)) return;
+    const claimed = await this.deliveries.claim(
+      subscription.id,
+      this.config.events.maxInFlight,
+      this.config.events.timeoutMs + LEASE_MARGIN_MS,
+    );
+    if (claimed.length > 0) await this.start(claimed);
   }
 
   /** Resolves once every delivery claimed so far was attempted and written (tests, shutdown). */

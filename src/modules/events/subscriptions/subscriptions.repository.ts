@@ -96,13 +96,21 @@ export class SubscriptionsRepository {
       parameters.push(value);
       sets.push(`${column} = $${parameters.length}`);
     };
-    if (patch.url !== undefined) set('url', patch.url);
+    if (patch.url !== undefined) {
+      set('url', patch.url);
+      // A new receiver starts a new failure clock.
+      sets.push('failing_since = NULL');
+    }
     if (patch.events !== undefined) set('events', patch.events);
     if (patch.description !== undefined) set('description', patch.description);
     if (patch.rateLimit !== undefined) set('rate_limit', patch.rateLimit);
     if (patch.disabled === true) {
-      sets.push('disabled_at = coalesce(disabled_at, now())');
-      set('disabled_reason', DISABLED_BY_ADMIN);
+      // Already disabled (a 410, say): keep when and why.
+      parameters.push(DISABLED_BY_ADMIN);
+      sets.push(
+        'disabled_at = coalesce(disabled_at, now())',
+        `disabled_reason = CASE WHEN disabled_at IS NULL THEN $${parameters.length} ELSE disabled_reason END`,
+      );
     }
     if (patch.disabled === false) {
       // Enabled again: a fresh start for the 24-hour failure rule, and the waiting deliveries

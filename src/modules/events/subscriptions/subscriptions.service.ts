@@ -93,21 +93,34 @@ export class SubscriptionsService {
 
   /** Queues a `ping`; its `webhook-id`. */
   async test(id: string): Promise<string> {
-    await this.get(id);
-    return `ping_${await this.deliveries.queuePing(id)}`;
+    const delivery = await this.deliveries.queuePing(id);
+    if (delivery === null) throw notFound();
+    return `ping_${delivery}`;
   }
 
   async replay(id: string, since: string): Promise<number> {
-    await this.get(id);
-    return this.deliveries.replay(id, new Date(since));
+    const from = new Date(since);
+    if (Number.isNaN(from.getTime())) {
+      throw new AppException(ErrorCode.ValidationFailed, 'since is not a time.', [
+        { field: 'since', message: 'since must be an ISO-8601 date-time with an offset' },
+      ]);
+    }
+    const queued = await this.deliveries.replay(id, from);
+    if (queued === null) throw notFound();
+    return queued;
   }
 
   async resend(publicEventId: string, subscriptionId: string): Promise<void> {
     const rowId = EVENT_ID.exec(publicEventId)?.[1];
     if (!rowId) throw new AppException(ErrorCode.NotFound, 'No event with this id.');
-    await this.get(subscriptionId);
-    if (!(await this.deliveries.resend(subscriptionId, rowId)))
-      throw new AppException(ErrorCode.NotFound, 'No event with this id (or no longer kept).');
+    const queued = await this.deliveries.resend(subscriptionId, rowId);
+    if (queued === null) throw notFound();
+    if (!queued) {
+      throw new AppException(
+        ErrorCode.NotFound,
+        'No event with this id for this subscription yet (or no longer kept).',
+      );
+    }
   }
 
   async attempts(id: string, query: AttemptsQuery): Promise<DeliveryListResponse> {

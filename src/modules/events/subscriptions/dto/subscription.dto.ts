@@ -22,6 +22,8 @@ import { EVENT_TYPES, type EventType } from '../../../delivery/delivery.types';
 import type { SubscriptionRow } from '../subscriptions.repository';
 
 const URL_MAX = 2048;
+/** Validate when given, null included (a field that cannot be null refuses it: 400, not 500). */
+const PRESENT = (_object: object, value: unknown): boolean => value !== undefined;
 const EVENTS = { enum: EVENT_TYPES, enumName: 'EventType', isArray: true } as const;
 const STRING_OR_NULL = { type: String, nullable: true } as const;
 const DATE_TIME = { format: 'date-time', example: '2025-01-31T18:00:00.000Z' } as const;
@@ -70,14 +72,14 @@ export class CreateSubscriptionDto {
 
 export class UpdateSubscriptionDto {
   @ApiPropertyOptional({ maxLength: URL_MAX, example: 'https://hooks.example.com/whatsapp' })
-  @IsOptional()
+  @ValidateIf(PRESENT)
   @IsString()
   @MaxLength(URL_MAX)
   @Matches(/^https?:\/\//i, { message: 'url must be an http(s) URL' })
   url?: string;
 
   @ApiPropertyOptional({ ...EVENTS, example: ['message.status'] })
-  @IsOptional()
+  @ValidateIf(PRESENT)
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(EVENT_TYPES.length)
@@ -111,7 +113,7 @@ export class UpdateSubscriptionDto {
       'true: no delivery is attempted (they wait); false: enabled again, the waiting deliveries resume in order.',
     example: false,
   })
-  @IsOptional()
+  @ValidateIf(PRESENT)
   @IsBoolean()
   disabled?: boolean;
 }
