@@ -35,7 +35,7 @@ import {
 import { startSimulator } from './lib/simulator';
 import { runBaseline, startBaselineServer } from './scenarios/baseline';
 import { runEndToEndEvents } from './scenarios/end-to-end-events';
-import { runEndToEnd } from './scenarios/end-to-end';
+import { runEndToEnd, unfinished } from './scenarios/end-to-end';
 import { runMemory } from './scenarios/memory';
 import { MPS_MESSAGES, runMps } from './scenarios/mps';
 import { runScaleOut } from './scenarios/scale-out';
@@ -156,6 +156,10 @@ async function main(): Promise<void> {
   writeFileSync(join(RESULTS, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(RESULTS, `${stamp}.md`), markdown(results, printed, peakRss));
   log(`wrote bench/results/${stamp}.json and .md`);
+  if (unfinished.length > 0) {
+    log(`not finished: ${unfinished.join(', ')} (see above); exit 1`);
+    process.exitCode = 1;
+  }
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -9,7 +9,7 @@ import { round, type CpuPercent } from '../lib/load';
 import { log } from '../lib/log';
 import { freePort, startProcess, withCpu } from '../lib/processes';
 import { DIST, E2E_MESSAGES, LOGS, redisPrefix, stamp } from '../lib/settings';
-import { endToEnd, type EndToEndRun } from './end-to-end';
+import { endToEnd, unfinished, type EndToEndRun } from './end-to-end';
 
 const REFERENCE = 'bench-e2e-events';
 /** After the last message is final, how long the events may take to arrive at most. */
@@ -69,7 +69,15 @@ export async function runEndToEndEvents(
       generator: 'self',
     },
     async () => {
-      const messages = await endToEnd(db, ports.api, token, firstIndex, E2E_MESSAGES, REFERENCE);
+      const messages = await endToEnd(
+        db,
+        ports.api,
+        token,
+        firstIndex,
+        E2E_MESSAGES,
+        REFERENCE,
+        ports.simulator,
+      );
       const finalAt = Date.now();
       // The events keep coming after the messages are final (a `read` after `delivered`): count
       // them anew on every poll, and stop once the receiver has them all and the count held.
@@ -100,6 +108,7 @@ export async function runEndToEndEvents(
   const { messages, finalAt, expected, counts, end } = run.result;
   const timedOut = counts.unique < expected;
   if (timedOut) {
+    unfinished.push('endToEndEvents');
     const { rows } = await db.query<{ state: string; n: string }>(
       'SELECT state, count(*) AS n FROM event_deliveries GROUP BY state ORDER BY state',
     );

@@ -28,7 +28,15 @@ export interface EndToEndRun {
   drainSeconds: number;
   /** Not every accepted send was final by the deadline. */
   timedOut?: true;
+  /** When timed out: the messages not final, by status. */
+  notFinal?: Record<string, number>;
 }
+
+/** No message became final for this long: the run is stuck, stop waiting. */
+const STALL_MS = Number(process.env.BENCH_STALL_SECONDS ?? 60) * 1000;
+
+/** The scenarios that did not finish: `npm run bench` exits 1 when there is any. */
+export const unfinished: string[] = [];
 
 export type EndToEndResult = EndToEndRun & { cpuPercent: CpuPercent };
 
@@ -43,6 +51,8 @@ export async function endToEnd(
   firstIndex: number,
   count = E2E_MESSAGES,
   reference = 'bench-e2e',
+  /** The simulator's port, for its stats when the run does not finish. */
+  simPort?: number,
 ): Promise<EndToEndRun> {
   const t0 = Date.now();
   let next = 0;
@@ -54,16 +64,19 @@ export async function endToEnd(
   });
   const postedAt = Date.now();
   const accepted = posted['2xx'];
-  const deadline = postedAt + Math.max(120_000, count * 100);
+  // Bounded twice: by the run's size, and by progress (no message final for STALL_MS).
+  const deadline = postedAt + Math.max(120_000, count * 20);
   let done = 0;
   let failed = 0;
-  while (Date.now() < deadline) {
+  let progressAt = Date.now();
+  while (Date.now() < deadline && Date.now() - progressAt < STALL_MS) {
     const { rows } = await db.query<{ done: string; failed: string }>(
       `SELECT count(*) FILTER (WHERE status IN ('delivered', 'read')) AS done,
               count(*) FILTER (WHERE status IN ('failed', 'undelivered', 'canceled')) AS failed
          FROM whatsapp_messages WHERE reference = $1`,
       [reference],
     );
+    if (Number(rows[0].done) + Number(rows[0].failed) > done + failed) progressAt = Date.now();
     done = Number(rows[0].done);
     failed = Number(rows[0].failed);
     if (done + failed >= accepted) break;
@@ -71,6 +84,27 @@ export async function endToEnd(
   }
   const end = Date.now();
   const finished = done + failed >= accepted;
+  let notFinal: Record<string, number> | undefined;
+  if (!finished) {
+    const { rows } = await db.query<{ status: string; n: string }>(
+      `SELECT status, count(*) AS n FROM whatsapp_messages
+        WHERE reference = $1 AND status NOT IN ('delivered', 'read', 'failed', 'undelivered', 'canceled')
+        GROUP BY status ORDER BY status`,
+      [reference],
+    );
+    notFinal = Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
+    const stats = simPort
+      ? await fetch(`http://127.0.0.1:${simPort}/__sim/stats`)
+          .then((response) => response.json())
+          .catch((error: Error) => ({ unavailable: error.message }))
+      : 'not asked';
+    log(
+      `${reference}: ${accepted - done - failed} of ${accepted} messages not final after ` +
+        `${round((end - postedAt) / 1000, 1)} s (no progress for ${STALL_MS / 1000} s or over ` +
+        `the bound); not final by status ${JSON.stringify(notFinal)}; simulator ${JSON.stringify(stats)}`,
+    );
+    unfinished.push(reference);
+  }
   return {
     messages: accepted,
     delivered: done,
@@ -79,7 +113,7 @@ export async function endToEnd(
     postSeconds: round((postedAt - t0) / 1000, 2),
     messagesPerSec: Math.round(done / ((end - t0) / 1000)),
     drainSeconds: round((end - postedAt) / 1000, 2),
-    ...(finished ? {} : { timedOut: true as const }),
+    ...(finished ? {} : { timedOut: true as const, notFinal }),
   };
 }
 
@@ -103,7 +137,7 @@ export async function runEndToEnd(
       simulator: simulator.child.pid ?? 0,
       generator: 'self',
     },
-    () => endToEnd(db, ports.api, token, firstIndex),
+    () => endToEnd(db, ports.api, token, firstIndex, E2E_MESSAGES, 'bench-e2e', ports.simulator),
   );
   const endToEndResult: EndToEndResult = { ...e2e.result, cpuPercent: e2e.cpu };
   const metrics = await deliveryMetrics(db, ports.api, token);

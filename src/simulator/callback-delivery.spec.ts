@@ -55,7 +55,7 @@ describe('deliverWebhook', () => {
       params,
       idempotencyToken: 'tok-1',
     });
-    expect(result).toEqual({ status: 200, attempts: 1, body: '<Response/>' });
+    expect(result).toEqual({ status: 200, attempts: 1, body: '<Response/>', failure: null });
     expect(seen).toHaveLength(1);
     expect(seen[0].headers).toMatchObject({
       'x-twilio-signature': twilioSignature('token', url, params),
@@ -80,7 +80,7 @@ describe('deliverWebhook', () => {
       params,
       idempotencyToken: 'tok-2',
     });
-    expect(asked).toMatchObject({ status: 200, attempts: 2 });
+    expect(asked).toMatchObject({ status: 200, attempts: 2, failure: null });
     expect(seen.map((entry) => entry.headers['i-twilio-idempotency-token'])).toEqual([
       'tok-2',
       'tok-2',
@@ -105,7 +105,12 @@ describe('deliverWebhook', () => {
       params,
       idempotencyToken: 'tok-4',
     });
-    expect(result).toMatchObject({ status: null, attempts: 2, error: 'ECONNREFUSED' });
+    expect(result).toMatchObject({
+      status: null,
+      attempts: 2,
+      error: 'ECONNREFUSED',
+      failure: 'ct',
+    });
   });
 
   it('should give up on a silent receiver after the read timeout, as rt', async () => {
@@ -119,7 +124,7 @@ describe('deliverWebhook', () => {
       params,
       idempotencyToken: 'tok-5',
     });
-    expect(notAsked).toMatchObject({ status: null, attempts: 1 });
+    expect(notAsked).toMatchObject({ status: null, attempts: 1, failure: 'rt' });
     const asked = await deliverWebhook({
       url: `${origin}/cb#rt=150&rc=1&rp=rt`,
       deliverTo: origin,
@@ -130,5 +135,44 @@ describe('deliverWebhook', () => {
     expect(asked).toMatchObject({ status: null, attempts: 2 });
     expect(seen).toHaveLength(3);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('should report a 5xx left after the retries as its failure', async () => {
+    const { server, origin } = await receiver((_n, response) => {
+      response.statusCode = 502;
+      response.end();
+    });
+    servers.push(server);
+    const result = await deliverWebhook({
+      url: `${origin}/cb`,
+      deliverTo: origin,
+      authToken: 't',
+      params,
+      idempotencyToken: 'tok-7',
+    });
+    expect(result).toMatchObject({ status: 502, attempts: 1, failure: '5xx' });
+  });
+
+  it('should start the read timeout when the request is written, not while it waits for a connection', async () => {
+    // One connection at a time, each answer after 250 ms, a read timeout of 400 ms: the third
+    // callback waits 500 ms for the connection, then is answered 250 ms after it is written.
+    const { server, origin } = await receiver((_n, response) => {
+      setTimeout(() => response.end(), 250);
+    });
+    servers.push(server);
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((token) =>
+        deliverWebhook({
+          url: `${origin}/cb#rt=400`,
+          deliverTo: origin,
+          authToken: 't',
+          params,
+          idempotencyToken: token,
+          concurrency: 1,
+        }),
+      ),
+    );
+    expect(results.map((result) => result.failure)).toEqual([null, null, null]);
+    expect(results.map((result) => result.status)).toEqual([200, 200, 200]);
   });
 });

@@ -17,6 +17,8 @@ export interface DeliveryRequest {
   authToken: string;
   params: FormParams;
   idempotencyToken: string;
+  /** Connections at once toward the receiver (SIM_CALLBACK_CONCURRENCY); default 1,024. */
+  concurrency?: number;
 }
 
 export interface DeliveryResult {
@@ -26,6 +28,12 @@ export interface DeliveryResult {
   /** The body of the last answer (inbound replies are TwiML). */
   body: string | null;
   error?: string;
+  /**
+   * Why the last attempt did not succeed, in connection-override terms: `ct` (no connection in
+   * time, or refused), `rt` (no whole answer in time after the request was written), `4xx`,
+   * `5xx`; null when it was answered 2xx or 3xx.
+   */
+  failure: RetryReason | null;
 }
 
 /**
@@ -49,17 +57,16 @@ export async function deliverWebhook(request: DeliveryRequest): Promise<Delivery
   }
   const body = encodeForm(request.params);
   const started = Date.now();
-  let result: DeliveryResult = { status: null, attempts: 0, body: null };
+  let result: DeliveryResult = { status: null, attempts: 0, body: null, failure: null };
+  setConcurrency(request.concurrency ?? DEFAULT_CONCURRENCY);
   for (let attempt = 0; attempt <= overrides.retryCount; attempt += 1) {
     const remaining = overrides.totalTimeMs - (Date.now() - started);
     if (attempt > 0 && remaining <= 0) break;
-    const outcome = await attemptOnce(
-      target,
-      headers,
-      body,
-      Math.min(overrides.readTimeoutMs, remaining),
-    );
-    result = { ...outcome.result, attempts: attempt + 1 };
+    const outcome = await attemptOnce(target, headers, body, {
+      connectMs: overrides.connectTimeoutMs,
+      readMs: Math.min(overrides.readTimeoutMs, remaining),
+    });
+    result = { ...outcome.result, attempts: attempt + 1, failure: outcome.reason };
     if (outcome.reason === null || !overrides.retryOn.has(outcome.reason)) break;
     await sleep(20);
   }
@@ -67,7 +74,7 @@ export async function deliverWebhook(request: DeliveryRequest): Promise<Delivery
 }
 
 interface Attempt {
-  result: Omit<DeliveryResult, 'attempts'>;
+  result: Omit<DeliveryResult, 'attempts' | 'failure'>;
   /** Why the attempt failed in connection-override terms; null = success or not retryable. */
   reason: RetryReason | null;
 }
@@ -76,18 +83,28 @@ interface Attempt {
 // node:http: fetch costs several times the CPU per request (web streams, abort plumbing), and
 // the simulator shares the machine with the app in the benchmark. An idle connection is closed
 // after 4 s, before a receiver's own keep-alive timeout (Node's default is 5 s) could close it
-// under a request.
-const KEEP_ALIVE = { keepAlive: true, maxSockets: 128, timeout: 4_000 };
+// under a request. Twilio's senders are a fleet: they do not queue callbacks behind a handful of
+// connections, so the cap is high (SIM_CALLBACK_CONCURRENCY, 1,024 by default) and only bounds
+// the simulator's own sockets.
+const DEFAULT_CONCURRENCY = 1_024;
+const KEEP_ALIVE = { keepAlive: true, maxSockets: DEFAULT_CONCURRENCY, timeout: 4_000 };
 const agents = { 'http:': new http.Agent(KEEP_ALIVE), 'https:': new https.Agent(KEEP_ALIVE) };
+
+function setConcurrency(sockets: number): void {
+  for (const agent of Object.values(agents)) agent.maxSockets = sockets;
+}
 
 async function attemptOnce(
   target: URL,
   headers: Record<string, string>,
   body: string,
-  timeoutMs: number,
+  timeouts: Timeouts,
 ): Promise<Attempt> {
   try {
-    const { status, text } = await post(target, headers, body, Math.max(1, timeoutMs));
+    const { status, text } = await post(target, headers, body, {
+      connectMs: timeouts.connectMs,
+      readMs: Math.max(1, timeouts.readMs),
+    });
     const reason: RetryReason | null = status >= 500 ? '5xx' : status >= 400 ? '4xx' : null;
     return { result: { status, body: text }, reason };
   } catch (error) {
@@ -102,15 +119,27 @@ class ReadTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
-/** One POST; rejects with ReadTimeout when no whole answer came within timeoutMs. */
+interface Timeouts {
+  /** From the moment a new connection starts until it is made (Twilio's `ct`). */
+  connectMs: number;
+  /** From the moment the request is written until the whole answer is in (Twilio's `rt`). */
+  readMs: number;
+}
+
+/**
+ * One POST; rejects with ReadTimeout when no whole answer came within `readMs` of the request
+ * being written, or with a connect timeout error when a new connection took over `connectMs`.
+ * Time spent waiting for a free socket counts against neither: Twilio's timers run on the wire.
+ */
 function post(
   target: URL,
   headers: Record<string, string>,
   body: string,
-  timeoutMs: number,
+  timeouts: Timeouts,
 ): Promise<{ status: number; text: string }> {
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
     const request = transport.request(
       target,
       {
@@ -128,10 +157,22 @@ function post(
         response.on('error', fail);
       },
     );
-    const timer = setTimeout(
-      () => request.destroy(new ReadTimeout('no answer in time')),
-      timeoutMs,
-    );
+    request.on('socket', (socket) => {
+      if (!socket.connecting) return;
+      const connectTimer = setTimeout(
+        () =>
+          request.destroy(Object.assign(new Error('no connection in time'), { code: 'ETIMEDOUT' })),
+        timeouts.connectMs,
+      );
+      socket.once('connect', () => clearTimeout(connectTimer));
+      socket.once('close', () => clearTimeout(connectTimer));
+    });
+    request.on('finish', () => {
+      timer = setTimeout(
+        () => request.destroy(new ReadTimeout('no answer in time')),
+        timeouts.readMs,
+      );
+    });
     function fail(error: Error): void {
       clearTimeout(timer);
       reject(error);

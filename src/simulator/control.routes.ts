@@ -47,6 +47,12 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
     creates: ctx.store.createCounts(),
   }));
 
+  app.get('/__sim/stats', () => ({
+    messages: ctx.store.all().length,
+    createCalls: ctx.store.createCalls,
+    callbacks: ctx.store.callbacks,
+  }));
+
   app.post('/__sim/reset', (_request, reply) => {
     ctx.store.reset();
     ctx.config = structuredClone(ctx.options.config);
@@ -83,6 +89,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
     const url =
       typeof input.url === 'string' ? input.url : `${ctx.options.publicBaseUrl}${INBOUND_PATH}`;
     const result = await deliverWebhook({
+      concurrency: ctx.config.callbackConcurrency,
       url,
       deliverTo: ctx.options.deliverTo,
       authToken: ctx.options.authToken,

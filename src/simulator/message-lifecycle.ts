@@ -14,9 +14,13 @@ type Action = { atMs: number; event: PlannedEvent; callback: boolean };
  */
 export function runLifecycle(ctx: SimContext, message: SimMessage): void {
   const actions: Action[] = [];
+  const stats = ctx.store.callbacks;
   for (const event of planLifecycle(ctx.config, ctx.random)) {
     actions.push({ atMs: event.atMs, event, callback: false });
     if (message.statusCallback === null) continue;
+    if (event.callbackAtMs.length === 0) stats.dropped += 1;
+    stats.duplicated += Math.max(0, event.callbackAtMs.length - 1);
+    stats.planned += event.callbackAtMs.length;
     for (const atMs of event.callbackAtMs) actions.push({ atMs, event, callback: true });
   }
   // Stable sort: at the same instant the status changes before its callback leaves.
@@ -64,20 +68,32 @@ async function postCallback(
   if (message.statusCallback === null) return;
   // Each copy of an event (a duplicate too) has its own token: the app must dedupe on the event
   // itself, not only on the token; a retry of one copy repeats its token.
+  const stats = ctx.store.callbacks;
+  stats.sent += 1;
   const result = await deliverWebhook({
     url: message.statusCallback,
     deliverTo: ctx.options.deliverTo,
     authToken: ctx.options.authToken,
     params: statusCallbackParams(message, event.status, event.errorCode),
     idempotencyToken: newIdempotencyToken(),
+    concurrency: ctx.config.callbackConcurrency,
   });
-  ctx.log(
-    {
-      sid: message.sid,
-      status: event.status,
-      httpStatus: result.status,
-      attempts: result.attempts,
-    },
-    'status callback delivered',
-  );
+  stats.attempts += result.attempts;
+  const entry = {
+    sid: message.sid,
+    status: event.status,
+    httpStatus: result.status,
+    attempts: result.attempts,
+  };
+  if (result.failure === null) {
+    stats.answered += 1;
+    ctx.log(entry, 'status callback delivered');
+  } else {
+    // Twilio does not send it again: the app hears of this status only from a fetch.
+    stats.failed[result.failure] += 1;
+    ctx.log(
+      { ...entry, reason: result.failure, ...(result.error ? { error: result.error } : {}) },
+      'status callback failed',
+    );
+  }
 }

@@ -19,6 +19,7 @@ describe('sim config', () => {
       fiveXxAfterAcceptRate: 0,
       burst429: { every: 0, retryAfterS: 1 },
       apiDelayMs: 0,
+      callbackConcurrency: 1_024,
     });
   });
 
@@ -57,6 +58,7 @@ describe('sim config', () => {
       'SIM_BURST429_EVERY',
       'SIM_BURST429_RETRY_AFTER_S',
       'SIM_API_DELAY_MS',
+      'SIM_CALLBACK_CONCURRENCY',
     ]);
     const config = simConfigFromEnv({
       SIM_CALLBACK_DELAY_MS_MIN: '0',

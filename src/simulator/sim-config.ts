@@ -13,6 +13,8 @@ export interface SimConfig {
   burst429: { every: number; retryAfterS: number };
   /** Every REST answer (create, fetch, list) waits this long: a slow Twilio API. */
   apiDelayMs: number;
+  /** Connections at once toward the app for callbacks and inbound webhooks. */
+  callbackConcurrency: number;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -26,6 +28,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   fiveXxAfterAcceptRate: 0,
   burst429: { every: 0, retryAfterS: 1 },
   apiDelayMs: 0,
+  callbackConcurrency: 1_024,
 };
 
 export class SimConfigError extends Error {}
@@ -48,6 +51,10 @@ const RULES: Record<string, [Check, string]> = {
   apiDelayMs: [
     (v) => nonNegativeInt(v) && (v as number) <= 60_000,
     'a whole number of milliseconds from 0 to 60000',
+  ],
+  callbackConcurrency: [
+    (v) => nonNegativeInt(v) && (v as number) >= 1 && (v as number) <= 100_000,
+    'a whole number of connections from 1 to 100000',
   ],
 };
 

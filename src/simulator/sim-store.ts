@@ -44,6 +44,35 @@ export interface CreateCount {
   accepted: number;
 }
 
+/** What became of the status callbacks (GET /__sim/stats); reset with the store. */
+export interface CallbackStats {
+  /** Callbacks the plans said to send: each copy of a duplicate counts. */
+  planned: number;
+  /** Not sent on purpose (dropRate), and extra copies sent on purpose (duplicateRate). */
+  dropped: number;
+  duplicated: number;
+  /** Posted (each copy once, whatever its retries). */
+  sent: number;
+  /** Answered 2xx (or 3xx), after the URL's own retries. */
+  answered: number;
+  /** Not answered 2xx after the URL's own retries, by the last attempt's reason. */
+  failed: { ct: number; rt: number; '4xx': number; '5xx': number };
+  /** HTTP attempts, retries included. */
+  attempts: number;
+}
+
+export function emptyCallbackStats(): CallbackStats {
+  return {
+    planned: 0,
+    dropped: 0,
+    duplicated: 0,
+    sent: 0,
+    answered: 0,
+    failed: { ct: 0, rt: 0, '4xx': 0, '5xx': 0 },
+    attempts: 0,
+  };
+}
+
 /** Everything the simulator has accepted, newest last, and the create calls per mid. */
 export class SimStore {
   private readonly messages = new Map<string, SimMessage>();
@@ -58,6 +87,7 @@ export class SimStore {
     return controller;
   }
   createCalls = 0;
+  callbacks = emptyCallbackStats();
 
   /** Aborted by the next reset: every running message life stops. */
   get signal(): AbortSignal {
@@ -114,5 +144,6 @@ export class SimStore {
     this.messages.clear();
     this.creates.clear();
     this.createCalls = 0;
+    this.callbacks = emptyCallbackStats();
   }
 }

@@ -440,6 +440,51 @@ describe('status callbacks from the simulator', () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it('should count in /__sim/stats what became of the callbacks: answered, failed by reason, dropped, duplicated', async () => {
+    const stats = async () =>
+      (
+        (await (await fetch(`${sim.url}/__sim/stats`)).json()) as {
+          callbacks: {
+            planned: number;
+            dropped: number;
+            duplicated: number;
+            sent: number;
+            answered: number;
+            failed: Record<string, number>;
+          };
+        }
+      ).callbacks;
+    // sent and delivered, each sent twice; the receiver fails every other request.
+    receiver.respond = (_hook, index) => (index % 2 === 0 ? 200 : 500);
+    await sim.configure({ read: false, duplicateRate: 1, callbackDelayMs: { min: 0, max: 0 } });
+    await client.createMessage({
+      to: TO,
+      from: FROM,
+      body: 'x',
+      statusCallback: `${receiver.url}/cb`,
+    });
+    await receiver.waitFor(4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await stats()).toMatchObject({
+      planned: 4,
+      duplicated: 2,
+      dropped: 0,
+      sent: 4,
+      answered: 2,
+      failed: { ct: 0, rt: 0, '4xx': 0, '5xx': 2 },
+    });
+    // Every callback dropped: counted, never sent.
+    await sim.configure({ duplicateRate: 0, dropRate: 1 });
+    await client.createMessage({
+      to: TO,
+      from: FROM,
+      body: 'y',
+      statusCallback: `${receiver.url}/cb`,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await stats()).toMatchObject({ planned: 4, dropped: 2, sent: 4 });
+  });
+
   describe('over 200 messages', () => {
     async function sendMany(count: number): Promise<string[]> {
       const sids: string[] = [];
