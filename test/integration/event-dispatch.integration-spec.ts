@@ -66,6 +66,23 @@ describe('event dispatch on the real database', () => {
     );
   };
 
+  /** A subscription to `message.status`, deleted after the file unless `keep` (the test deletes it). */
+  const subscribe = async (
+    url: string,
+    options: { rateLimit?: number; secret?: string; keep?: boolean } = {},
+  ) => {
+    const subscription = await subscriptions.create({
+      url,
+      events: ['message.status'],
+      description: null,
+      rateLimit: options.rateLimit ?? null,
+      secret: options.secret ?? newWebhookSecret(),
+      createdBy: null,
+    });
+    if (!options.keep) created.push(subscription.id);
+    return subscription;
+  };
+
   /** One accepted message: one `message.status` event. */
   const oneEvent = async (): Promise<string> => {
     const [id] = await outbox.createPendingMany([outboundMessage(userId)]);
@@ -127,15 +144,7 @@ describe('event dispatch on the real database', () => {
   });
 
   it('should disable a subscription that has failed for EVENTS_DISABLE_AFTER without a success', async () => {
-    const subscription = await subscriptions.create({
-      url: 'http://127.0.0.1:9/refused',
-      events: ['message.status'],
-      description: null,
-      rateLimit: null,
-      secret: newWebhookSecret(),
-      createdBy: null,
-    });
-    created.push(subscription.id);
+    const subscription = await subscribe('http://127.0.0.1:9/refused');
     await oneEvent();
     const failing = dispatcher({
       EVENTS_DISABLE_AFTER: '1',
@@ -161,14 +170,7 @@ describe('event dispatch on the real database', () => {
   });
 
   it('should record an attempt whose subscription was deleted meanwhile as stale, without failing', async () => {
-    const subscription = await subscriptions.create({
-      url: 'http://127.0.0.1:9/gone',
-      events: ['message.status'],
-      description: null,
-      rateLimit: null,
-      secret: newWebhookSecret(),
-      createdBy: null,
-    });
+    const subscription = await subscribe('http://127.0.0.1:9/gone', { keep: true });
     await oneEvent();
     await deliveries.fanOut(subscription.id, 500);
     const [held] = await deliveries.claim(subscription.id, 16, 60_000);
@@ -190,15 +192,7 @@ describe('event dispatch on the real database', () => {
   });
 
   it('should keep at most EVENTS_MAX_IN_FLIGHT deliveries of a subscription in flight', async () => {
-    const subscription = await subscriptions.create({
-      url: 'http://127.0.0.1:9/never',
-      events: ['message.status'],
-      description: null,
-      rateLimit: null,
-      secret: newWebhookSecret(),
-      createdBy: null,
-    });
-    created.push(subscription.id);
+    const subscription = await subscribe('http://127.0.0.1:9/never');
     for (let i = 0; i < 5; i += 1) await oneEvent();
     await deliveries.fanOut(subscription.id, 500);
     expect(await deliveries.claim(subscription.id, 3, 60_000)).toHaveLength(3);
@@ -207,15 +201,7 @@ describe('event dispatch on the real database', () => {
   });
 
   it('should hand out a rate-limited subscription no more than its tokens', async () => {
-    const subscription = await subscriptions.create({
-      url: 'http://127.0.0.1:9/never',
-      events: ['message.status'],
-      description: null,
-      rateLimit: 2,
-      secret: newWebhookSecret(),
-      createdBy: null,
-    });
-    created.push(subscription.id);
+    const subscription = await subscribe('http://127.0.0.1:9/never', { rateLimit: 2 });
     for (let i = 0; i < 5; i += 1) await oneEvent();
     await deliveries.fanOut(subscription.id, 500);
     expect(await deliveries.claim(subscription.id, 16, 60_000)).toHaveLength(2);

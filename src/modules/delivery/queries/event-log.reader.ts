@@ -7,19 +7,8 @@ import type { EventLogPage, EventLogPosition, EventType, LoggedEvent } from '../
 import { WhatsappMessageEntity } from '../entities/whatsapp-message.entity';
 import { toMessageResponse } from './dto/message.response';
 
-interface EventRow {
-  id: string;
-  xid: string;
-  type: EventType;
-  messageId: string;
-  sequence: number;
-  previousStatus: string | null;
-  status: string;
-  errorCode: number | null;
-  errorMessage: string | null;
-  occurredAt: Date;
-  createdAt: Date;
-}
+/** An event row as read: a LoggedEvent without its message, the position's xid beside it. */
+type EventRow = Omit<LoggedEvent, 'position' | 'message'> & { xid: string };
 
 // Only events whose transaction ended before the oldest one still running: every transaction
 // that can still commit an event has an xid at or above that bound (xids are handed out in

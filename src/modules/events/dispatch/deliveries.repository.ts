@@ -310,18 +310,18 @@ export class DeliveriesRepository {
         const status = result.kind === 'response' ? result.status : null;
         const error = result.kind === 'response' ? null : result.reason;
         const current = row && row.state === 'in_flight' && row.attempts === delivery.attempt;
+        const logged = (verdict: string) => ({
+          deliveryId: delivery.id,
+          attempt: delivery.attempt,
+          startedAt: finished.startedAt,
+          durationMs: finished.durationMs,
+          status,
+          error,
+          result: verdict,
+        });
         if (!row || !sub || !current) {
           // A deleted delivery (its subscription deleted, or retention) has no log to add to.
-          if (row)
-            log.push({
-              deliveryId: delivery.id,
-              attempt: delivery.attempt,
-              startedAt: finished.startedAt,
-              durationMs: finished.durationMs,
-              status,
-              error,
-              result: 'stale',
-            });
+          if (row) log.push(logged('stale'));
           verdicts.push({
             deliveryId: delivery.id,
             subscriptionId: delivery.subscriptionId,
@@ -350,15 +350,7 @@ export class DeliveriesRepository {
           error,
           finished: decision.state === 'succeeded' || decision.state === 'failed' ? sub.now : null,
         });
-        log.push({
-          deliveryId: delivery.id,
-          attempt: delivery.attempt,
-          startedAt: finished.startedAt,
-          durationMs: finished.durationMs,
-          status,
-          error,
-          result: decision.result,
-        });
+        log.push(logged(decision.result));
         verdicts.push({
           deliveryId: delivery.id,
           subscriptionId: delivery.subscriptionId,

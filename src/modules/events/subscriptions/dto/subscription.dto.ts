@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -24,6 +25,16 @@ import type { SubscriptionRow } from '../subscriptions.repository';
 const URL_MAX = 2048;
 /** Validate when given, null included (a field that cannot be null refuses it: 400, not 500). */
 const PRESENT = (_object: object, value: unknown): boolean => value !== undefined;
+/** `rateLimit`: absent, null (none), or 1–10,000 a second. */
+const RateLimitRules = (): PropertyDecorator =>
+  applyDecorators(
+    IsOptional(),
+    ValidateIf((_object, value) => value !== null),
+    IsInt(),
+    Min(1),
+    Max(10_000),
+  );
+
 const EVENTS = { enum: EVENT_TYPES, enumName: 'EventType', isArray: true } as const;
 const STRING_OR_NULL = { type: String, nullable: true } as const;
 const DATE_TIME = { format: 'date-time', example: '2025-01-31T18:00:00.000Z' } as const;
@@ -62,11 +73,7 @@ export class CreateSubscriptionDto {
     description: 'Deliveries per second at most (none by default).',
     example: null,
   })
-  @IsOptional()
-  @ValidateIf((_object, value) => value !== null)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @RateLimitRules()
   rateLimit?: number | null;
 }
 
@@ -101,11 +108,7 @@ export class UpdateSubscriptionDto {
     nullable: true,
     example: 50,
   })
-  @IsOptional()
-  @ValidateIf((_object, value) => value !== null)
-  @IsInt()
-  @Min(1)
-  @Max(10_000)
+  @RateLimitRules()
   rateLimit?: number | null;
 
   @ApiPropertyOptional({
