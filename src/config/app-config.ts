@@ -88,7 +88,15 @@ export interface AppConfig {
   delivery: {
     stuckAfterSeconds: number;
     reconcileEverySeconds: number;
+    /** RECONCILE_AFTER: a message's first look comes this long after its last change. */
     reconcileAfterSeconds: number;
+    /**
+     * The gaps between later looks, growing while the message stays unchanged; the last one
+     * repeats. Not an env var.
+     */
+    reconcileBackoffSeconds: number[];
+    /** A message not final this long after its creation is no longer looked at. Not an env var. */
+    reconcileGiveUpSeconds: number;
     reconcileRead: boolean;
     retentionDays: number;
   };

@@ -130,8 +130,10 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     },
     delivery: {
       stuckAfterSeconds: reader.value('STUCK_AFTER', int(1, 30 * 86_400), '600'),
-      reconcileEverySeconds: reader.value('RECONCILE_EVERY', int(1, 86_400), '300'),
-      reconcileAfterSeconds: reader.value('RECONCILE_AFTER', int(0, 30 * 86_400), '600'),
+      reconcileEverySeconds: reader.value('RECONCILE_EVERY', int(1, 86_400), '60'),
+      reconcileAfterSeconds: reader.value('RECONCILE_AFTER', int(0, 30 * 86_400), '120'),
+      reconcileBackoffSeconds: [300, 900, 3_600, 21_600, 86_400],
+      reconcileGiveUpSeconds: 7 * 86_400,
       reconcileRead: reader.value('RECONCILE_READ', parseSwitch, 'off'),
       retentionDays: reader.value('RETENTION_DAYS', int(1, 3650), '30'),
     },

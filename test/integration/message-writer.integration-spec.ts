@@ -348,6 +348,8 @@ describe('what each writer costs: statements per batch, whatever its size', () =
       await counting.count(() =>
         leases.leaseDue({
           afterSeconds: 0,
+          backoffSeconds: [300],
+          giveUpSeconds: 86_400,
           read: false,
           limit: 50,
           leaseMs: 1,

@@ -22,14 +22,16 @@ export class ReconcileRepository {
 
   /**
    * Up to `limit` due messages, leased for `leaseMs` on the database's clock, in ONE statement
-   * that commits at once: outbound, with a SID, not final and untouched for `afterSeconds` (or,
-   * with `read`, delivered without a read we have not looked for since), whose lease (if any) has
-   * run out, and not looked at since `passStartedAt` — the ones looked at least recently first,
-   * then oldest first. Rows a writer holds right now are skipped (SKIP LOCKED), never waited for:
-   * a later pass takes them. Two replicas never lease the same message while a lease runs.
+   * that commits at once: outbound, with a SID, whose lease (if any) has run out, not looked at
+   * since `passStartedAt`, and due by `reconcileDueSql` (or, with `read`, delivered without a
+   * read we have not looked for since) — the ones looked at least recently first, then oldest.
+   * Rows a writer holds right now are skipped (SKIP LOCKED), never waited for: a later pass takes
+   * them. Two replicas never lease the same message while a lease runs.
    */
   leaseDue(options: {
     afterSeconds: number;
+    backoffSeconds: readonly number[];
+    giveUpSeconds: number;
     read: boolean;
     limit: number;
     leaseMs: number;
@@ -43,7 +45,7 @@ export class ReconcileRepository {
           SELECT id FROM whatsapp_messages
            WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
              AND ((${notFinalSql()}
-                   AND updated_at < now() - $1 * interval '1 second')
+                   AND ${reconcileDueSql(options.afterSeconds, options.backoffSeconds, options.giveUpSeconds)})
                OR ($2 AND status = 'delivered' AND read_at IS NULL
                    AND delivered_at < now() - $1 * interval '1 second'
                    AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
@@ -56,4 +58,31 @@ export class ReconcileRepository {
       [options.afterSeconds, options.read, options.limit, options.leaseMs, options.passStartedAt],
     );
   }
+}
+
+/**
+ * When a message that is not final is due for a look, as SQL over its row (selection, built
+ * from numbers; no status rule): its first look comes `after` seconds after its last change
+ * (creation or a stage reached); each later look one gap after the previous one, the gap growing
+ * with how long it had stayed unchanged by then — the schedule's points are `after`, then
+ * `after` + each gap in turn, the last gap repeating — and none once it is `giveUp` seconds old.
+ * A callback Twilio lost is healed within minutes; a phone off for days costs a handful of
+ * fetches.
+ */
+export function reconcileDueSql(after: number, backoff: readonly number[], giveUp: number): string {
+  const int = (value: number) => String(Math.max(0, Math.floor(value)));
+  const changedAt = 'greatest(created_at, accepted_at, sent_at, delivered_at, read_at, failed_at)';
+  // Unchanged for less than point k when last looked at → the next gap is backoff[k].
+  let point = after;
+  const cases = backoff.slice(0, -1).map((gap) => {
+    point += gap;
+    return `WHEN reconciled_at - ${changedAt} < ${int(point)} * interval '1 second' THEN ${int(gap)}`;
+  });
+  const last = int(backoff.at(-1) ?? 86_400);
+  const gap = cases.length === 0 ? last : `(CASE ${cases.join(' ')} ELSE ${last} END)`;
+  return `(created_at > now() - ${int(giveUp)} * interval '1 second'
+      AND CASE WHEN reconciled_at IS NULL OR reconciled_at < ${changedAt}
+               THEN ${changedAt} < now() - ${int(after)} * interval '1 second'
+               ELSE reconciled_at < now() - ${gap} * interval '1 second'
+          END)`;
 }

@@ -61,6 +61,8 @@ export class ReconcilerService extends PeriodicService {
     while (run.checked < PASS) {
       const chunk = await this.due.leaseDue({
         afterSeconds: this.config.delivery.reconcileAfterSeconds,
+        backoffSeconds: this.config.delivery.reconcileBackoffSeconds,
+        giveUpSeconds: this.config.delivery.reconcileGiveUpSeconds,
         read: this.config.delivery.reconcileRead,
         limit: Math.min(CHUNK, PASS - run.checked),
         leaseMs: this.leaseMs(),
