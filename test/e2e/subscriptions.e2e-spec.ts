@@ -2,7 +2,10 @@ import { Webhook } from 'standardwebhooks';
 import { createUser, type TestUser } from '../factories/users.factory';
 import { EventReceiver, type ReceivedEvent } from '../support/event-receiver';
 import { Stack } from '../support/stack';
-import { deleteRedisKeys } from '../support/test-env';
+import { randomBytes } from 'node:crypto';
+import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
+import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN } from '../support/simulator';
+import { deleteRedisKeys, REDIS_URL, testDatabaseUrl } from '../support/test-env';
 
 const newNumber = () => `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
@@ -390,6 +393,93 @@ describe('event subscriptions', () => {
       ).statusCode,
     ).toBe(404);
   });
+});
+
+describe('event subscriptions when the worker dies mid-delivery', () => {
+  let stack: Stack;
+  let hooks: EventReceiver;
+  const workers: AppProcess[] = [];
+
+  beforeAll(async () => {
+    // The API alone, so only the worker processes below deliver.
+    stack = await Stack.start(
+      { ROLE: 'api', WINDOW_CHECK: 'off', EVENTS_ALLOW_PRIVATE: 'on' },
+      {},
+      { listen: true },
+    );
+    hooks = await new EventReceiver().start();
+  });
+
+  afterAll(async () => {
+    for (const worker of workers) worker.child.kill('SIGKILL');
+    await stack.db.query('DELETE FROM event_subscriptions WHERE url = $1', [hooks.url]);
+    await hooks.stop();
+    await stack.close();
+  });
+
+  const startWorker = async (): Promise<AppProcess> => {
+    const worker = spawnApp({
+      NODE_ENV: 'test',
+      ROLE: 'worker',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: testDatabaseUrl(),
+      REDIS_URL,
+      REDIS_PREFIX: `events${randomBytes(3).toString('hex')}`,
+      TWILIO_ACCOUNT_SID: SIM_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: SIM_AUTH_TOKEN,
+      TWILIO_API_BASE_URL: stack.sim.url,
+      EVENTS_ALLOW_PRIVATE: 'on',
+    });
+    workers.push(worker);
+    await waitForListening(worker);
+    return worker;
+  };
+
+  it('should deliver again, after its lease, what a worker killed with -9 was sending', async () => {
+    const token = await stack.adminToken();
+    const created = await stack.app.inject({
+      method: 'POST',
+      url: '/api/v1/subscriptions',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { url: hooks.url, events: ['message.inbound'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { id: subscriptionId, secret } = created.json<{ id: string; secret: string }>();
+    // The receiver hangs on the first request: the worker holds the delivery in flight.
+    hooks.respond = (_event, index) => (index === 0 ? null : 204);
+    const first = await startWorker();
+    const sim = await fetch(`${stack.sim.url}/__sim/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: newNumber(), body: 'are you there?' }),
+    });
+    expect(sim.status).toBe(200);
+    await hooks.waitUntil((received) => received.length >= 1);
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    await startWorker();
+    const [held, again] = await hooks.waitUntil((received) => received.length >= 2, 60_000);
+    expect(held.status).toBe(0);
+    expect(again.status).toBe(204);
+    expect(again.headers['webhook-id']).toBe(held.headers['webhook-id']);
+    expect(verifies(again, secret)).toBe(true);
+    // The dead worker's attempt left no outcome; the second one is attempt 2.
+    const attempts = await stack.app.inject({
+      method: 'GET',
+      url: `/api/v1/subscriptions/${subscriptionId}/attempts`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(attempts.json<{ items: unknown[] }>().items).toEqual([
+      expect.objectContaining({
+        webhookId: held.headers['webhook-id'],
+        status: 'succeeded',
+        attempts: 2,
+        history: [expect.objectContaining({ attempt: 2, result: 'succeeded', statusCode: 204 })],
+      }),
+    ]);
+  }, 120_000);
 });
 
 describe('event subscriptions without private addresses', () => {

@@ -191,6 +191,24 @@ describe('event dispatch on the real database', () => {
     ]);
   });
 
+  it('should resend only an event already fanned out to the subscription (never ahead of its lane)', async () => {
+    const subscription = await subscribe('http://127.0.0.1:9/resend');
+    const messageId = await oneEvent();
+    const [{ id: eventRowId }] = await dataSource.query<{ id: string }[]>(
+      'SELECT id::text FROM events WHERE message_id = $1',
+      [messageId],
+    );
+    expect(await deliveries.resend(subscription.id, eventRowId)).toBe(false);
+    await deliveries.fanOut(subscription.id, 500);
+    expect(await deliveries.resend(subscription.id, eventRowId)).toBe(true);
+    const rows = await dataSource.query<{ id: string }[]>(
+      'SELECT id FROM event_deliveries WHERE subscription_id = $1 AND event_id = $2',
+      [subscription.id, eventRowId],
+    );
+    expect(rows).toHaveLength(2);
+    expect(await deliveries.resend('00000000-0000-0000-0000-000000000000', eventRowId)).toBeNull();
+  });
+
   it('should keep at most EVENTS_MAX_IN_FLIGHT deliveries of a subscription in flight', async () => {
     const subscription = await subscribe('http://127.0.0.1:9/never');
     for (let i = 0; i < 5; i += 1) await oneEvent();

@@ -1,9 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { InboundMessage, StatusEvent } from '../../src/modules/delivery/delivery.types';
+import type { StatusEvent } from '../../src/modules/delivery/delivery.types';
 import type { InboundRepository } from '../../src/modules/delivery/inbound/inbound.repository';
 import type { OutboxRepository } from '../../src/modules/delivery/outbox/outbox.repository';
 import type { StatusBatchRepository } from '../../src/modules/delivery/status/status-batch.repository';
+import { inboundMessage, newPhone } from '../factories/inbound.factory';
 import { insertSender, openWriters, outboundMessage } from '../support/outbox-fixtures';
 import { testDatabaseUrl } from '../support/test-env';
 
@@ -113,21 +114,7 @@ describe('the event log on the real database', () => {
   });
 
   it('should record one message.inbound per new inbound message, none for a repeat', async () => {
-    const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-    const message: InboundMessage = {
-      twilioSid: `SM${randomBytes(16).toString('hex')}`,
-      from: `whatsapp:${phone}`,
-      to: 'whatsapp:+14155238886',
-      body: 'hi',
-      mediaUrls: [],
-      metadata: {},
-      phone,
-      waId: null,
-      profileName: null,
-      optOut: undefined,
-      payload: {},
-      idempotencyToken: null,
-    };
+    const message = inboundMessage(newPhone(), { body: 'hi' });
     const at = new Date();
     expect(
       await inbound.recordMany([

@@ -16,6 +16,7 @@ import {
   stagesProvedBy,
   type OutboxMove,
 } from '../../src/modules/delivery/status/status-machine';
+import { inboundMessage, newPhone } from '../factories/inbound.factory';
 import { insertSender, openWriters, outboundMessage } from '../support/outbox-fixtures';
 import { countingDataSource } from '../support/statement-counter';
 import { testDatabaseUrl } from '../support/test-env';
@@ -362,24 +363,7 @@ describe('what each writer costs: statements per batch, whatever its size', () =
   it('inbound: three statements (two before) for 1 and for 50 messages', async () => {
     const batch = (n: number) =>
       Array.from({ length: n }, (_, index) => {
-        const phone = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
-        return {
-          message: {
-            twilioSid: `SM${randomBytes(16).toString('hex')}`,
-            from: `whatsapp:${phone}`,
-            to: 'whatsapp:+14155238886',
-            body: `hi ${index}`,
-            mediaUrls: [],
-            metadata: {},
-            phone,
-            waId: null,
-            profileName: null,
-            optOut: undefined,
-            payload: {},
-            idempotencyToken: null,
-          },
-          at: new Date(),
-        };
+        return { message: inboundMessage(newPhone(), { body: `hi ${index}` }), at: new Date() };
       });
     const one = await counting.count(() => inbound.recordMany(batch(1)));
     const fifty = await counting.count(() => inbound.recordMany(batch(50)));

@@ -4,7 +4,7 @@ export interface ReceivedEvent {
   headers: IncomingHttpHeaders;
   body: string;
   json: { id: string; type: string; data: Record<string, unknown> } & Record<string, unknown>;
-  /** The status it was answered with. */
+  /** The status it was answered with (0: left unanswered). */
   status: number;
   receivedAt: number;
 }
@@ -15,10 +15,11 @@ export interface ReceivedEvent {
  */
 export class EventReceiver {
   readonly received: ReceivedEvent[] = [];
+  /** The answer to each request; null leaves it unanswered (a receiver that hangs). */
   respond: (
     event: Omit<ReceivedEvent, 'status'>,
     index: number,
-  ) => number | { status: number; headers?: Record<string, string> } = () => 200;
+  ) => number | { status: number; headers?: Record<string, string> } | null = () => 200;
   private server: Server | undefined;
   url = '';
 
@@ -36,6 +37,10 @@ export class EventReceiver {
         }
         const event = { headers: request.headers, body, json, receivedAt: Date.now() };
         const answer = this.respond(event, this.received.length);
+        if (answer === null) {
+          this.received.push({ ...event, status: 0 });
+          return;
+        }
         const { status, headers = {} } = typeof answer === 'number' ? { status: answer } : answer;
         this.received.push({ ...event, status });
         for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);

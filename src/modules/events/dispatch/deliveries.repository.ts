@@ -61,6 +61,8 @@ interface LockedSubscription {
   id: string;
   failingSince: Date | null;
   disabledAt: Date | null;
+  /** Set when this batch disables it; otherwise the stored reason stays. */
+  disabledReason: string | null;
   now: Date;
 }
 
@@ -274,7 +276,8 @@ export class DeliveriesRepository {
     return this.dataSource.transaction(async (manager) => {
       const subscriptionIds = [...new Set(attempts.map((a) => a.delivery.subscriptionId))].sort();
       const subs = await manager.query<LockedSubscription[]>(
-        `SELECT id, failing_since AS "failingSince", disabled_at AS "disabledAt", now() AS now
+        `SELECT id, failing_since AS "failingSince", disabled_at AS "disabledAt",
+                NULL AS "disabledReason", now() AS now
            FROM event_subscriptions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
         [subscriptionIds],
       );
@@ -340,7 +343,7 @@ export class DeliveriesRepository {
         const disabled = decision.disable && sub.disabledAt === null ? decision.disable : null;
         if (disabled) {
           sub.disabledAt = sub.now;
-          Object.assign(sub, { reason: DISABLED_REASONS[disabled] });
+          sub.disabledReason = DISABLED_REASONS[disabled];
         }
         writes.push({
           id: delivery.id,
@@ -397,7 +400,7 @@ export class DeliveriesRepository {
           subWrites.map((s) => s.id),
           subWrites.map((s) => s.failingSince),
           subWrites.map((s) => s.disabledAt),
-          subWrites.map((s) => (s as { reason?: string }).reason ?? null),
+          subWrites.map((s) => s.disabledReason),
         ],
       );
       return verdicts;

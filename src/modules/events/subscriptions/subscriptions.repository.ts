@@ -117,17 +117,21 @@ export class SubscriptionsRepository {
       // are due at once, in their lanes' order.
       sets.push('disabled_at = NULL', 'disabled_reason = NULL', 'failing_since = NULL');
     }
-    const [rows] = await this.dataSource.query<[SubscriptionRow[], number]>(
-      `UPDATE event_subscriptions SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
-      parameters,
-    );
-    if (patch.disabled === false && rows[0]) {
-      await this.dataSource.query(
-        `UPDATE event_deliveries SET next_attempt_at = now()
-          WHERE subscription_id = $1 AND state = 'pending' AND next_attempt_at > now()`,
-        [id],
+    // One transaction: re-enabling and making its waiting deliveries due go together.
+    const rows = await this.dataSource.transaction(async (manager) => {
+      const [updated] = await manager.query<[SubscriptionRow[], number]>(
+        `UPDATE event_subscriptions SET ${sets.join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+        parameters,
       );
-    }
+      if (patch.disabled === false && updated[0]) {
+        await manager.query(
+          `UPDATE event_deliveries SET next_attempt_at = now()
+            WHERE subscription_id = $1 AND state = 'pending' AND next_attempt_at > now()`,
+          [id],
+        );
+      }
+      return updated;
+    });
     return rows[0] ?? null;
   }
 
