@@ -91,8 +91,8 @@ export function table(scenarios: Scenarios): string {
   const mps = scenarios.mps;
   if (mps) {
     rows.push([
-      `mps (TWILIO_MPS=${mps.twilioMps}): busiest limiter window / sliding second`,
-      `${mps.busiestLimiterWindow} / ${mps.busiestSlidingSecond}`,
+      `mps (TWILIO_MPS=${mps.twilioMps}): busiest sliding second of creates`,
+      `${mps.busiestSlidingSecond}${mps.overCap ? ' (over the cap)' : ''}`,
       '',
       '',
       '',

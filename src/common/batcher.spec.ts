@@ -23,6 +23,30 @@ function batcher(
 const echo = (items: readonly number[]) => Promise.resolve(items.map((n) => `#${n}`));
 
 describe('Batcher', () => {
+  it('should report how long its oldest unanswered item has waited, written or not', async () => {
+    let release: () => void = () => undefined;
+    const group = batcher(
+      (items) =>
+        new Promise<string[]>((resolve) => {
+          release = () => resolve(items.map((n) => `#${n}`));
+        }),
+    );
+    const now = Date.now();
+    expect(group.lagMs(now)).toBe(0);
+    const first = group.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Batch [1] is being written; 2 waits behind it.
+    const second = group.submit(2);
+    expect(group.lagMs(now + 5_000)).toBeGreaterThanOrEqual(4_900);
+    release();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await second;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(group.lagMs()).toBe(0);
+  });
+
   it('should give each caller its own result, in batches of at most maxBatch', async () => {
     const sizes: number[] = [];
     const group = batcher((items) => {

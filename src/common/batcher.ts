@@ -58,6 +58,8 @@ export class Batcher<I, O> {
   private scheduled = false;
   private staleTimer: NodeJS.Timeout | undefined;
   private readonly writing = new Set<Promise<void>>();
+  /** When the oldest item of each batch being written was handed in. */
+  private readonly writingSince = new Set<{ since: number }>();
 
   private readonly options: BatcherOptions<I, O>;
 
@@ -76,6 +78,16 @@ export class Batcher<I, O> {
       this.waiting.push({ item, since: Date.now(), resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * How far behind the writes are: how long ago the oldest item not yet answered was handed in
+   * (waiting, or in a batch being written); 0 when nothing is.
+   */
+  lagMs(now = Date.now()): number {
+    let oldest = this.waiting[0]?.since ?? now;
+    for (const batch of this.writingSince) oldest = Math.min(oldest, batch.since);
+    return Math.max(0, now - oldest);
   }
 
   /**
@@ -107,8 +119,11 @@ export class Batcher<I, O> {
       const batch = this.waiting.slice(0, this.options.maxBatch);
       this.waiting = this.waiting.slice(batch.length);
       this.inFlight += 1;
+      const started = { since: batch[0].since };
+      this.writingSince.add(started);
       const write = this.runBatch(batch).finally(() => {
         this.inFlight -= 1;
+        this.writingSince.delete(started);
         this.writing.delete(write);
         if (this.waiting.length > 0) this.startBatches(false);
       });

@@ -9,6 +9,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.constants';
+import { CallbackPressureBoard } from './callback-pressure';
 import { createRedisConnection } from './redis-connection';
 import { REDIS_CLIENT } from './redis.constants';
 
@@ -35,7 +36,8 @@ class RedisShutdown implements OnApplicationShutdown {
         ),
     },
     RedisShutdown,
+    CallbackPressureBoard,
   ],
-  exports: [REDIS_CLIENT],
+  exports: [REDIS_CLIENT, CallbackPressureBoard],
 })
 export class RedisModule {}

@@ -76,7 +76,7 @@ describe('Redis outage', () => {
 });
 
 describe('TWILIO_MPS', () => {
-  it('should keep 2,000 sends to one sender within TWILIO_MPS per limiter window', async () => {
+  it('should keep 2,000 sends to one sender within TWILIO_MPS in any sliding second', async () => {
     const mps = 250;
     const stack = await Stack.start({
       WINDOW_CHECK: 'off',
@@ -93,8 +93,10 @@ describe('TWILIO_MPS', () => {
         .sort((a, b) => a - b);
       expect(times).toHaveLength(2000);
       await expectEachSentOnce(stack, ids.slice(0, 50));
-      // BullMQ's limiter counts fixed one-second windows: at most MPS in each, so at most
-      // 2 × MPS in any sliding second, and the whole run cannot be faster than N / MPS − 1 s.
+      // The send budget spaces a sender's creates 1000 / MPS ms apart: a sliding second holds MPS
+      // reserved slots, plus the few a late timer or a busy event loop pushed into it (a fifth
+      // of MPS leaves room for 200 ms of lateness on a loaded machine); the whole run cannot be
+      // faster than (N − 1) / MPS.
       let busiest = 0;
       for (let i = 0, j = 0; i < times.length; i += 1) {
         while (times[j] <= times[i] - 1000) j += 1;
@@ -104,8 +106,8 @@ describe('TWILIO_MPS', () => {
       process.stdout.write(
         `2000 sends at TWILIO_MPS=${mps}: ${spanSeconds.toFixed(1)} s, busiest sliding second ${busiest}\n`,
       );
-      expect(busiest).toBeLessThanOrEqual(2 * mps);
-      expect(spanSeconds).toBeGreaterThanOrEqual(2000 / mps - 1);
+      expect(busiest).toBeLessThanOrEqual(mps * 1.2);
+      expect(spanSeconds).toBeGreaterThanOrEqual(1999 / mps - 0.1);
     } finally {
       await stack.close();
     }

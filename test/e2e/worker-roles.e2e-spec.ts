@@ -71,21 +71,21 @@ describe('what each ROLE runs', () => {
     }
   });
 
-  it('should run the processor with the configured concurrency and limiter in the worker role, and serve health and /metrics', async () => {
+  it('should run the processor with the configured concurrency and send budget in the worker role, and serve health and /metrics', async () => {
     const config = testConfig({ ROLE: 'worker', TWILIO_MPS: '2' });
     config.sending.workerConcurrency = 3;
     const test = await startTestApp({}, config);
     try {
       const { worker } = test.app.get(OutboundProcessor, { strict: false });
       expect(worker.concurrency).toBe(3);
-      expect(worker.opts.limiter).toEqual({ max: 2, duration: 1000 });
+      expect(worker.opts.limiter).toBeUndefined();
       expect(worker.opts.prefix).toBe(config.redis.queuePrefix);
       expect(worker.isRunning()).toBe(true);
       await worker.waitUntilReady();
       expect(await workerClients(test)).toBeGreaterThan(0);
 
-      // The limiter set before run() is the one BullMQ applies: six jobs at two per one-second
-      // window take three windows. (Their messages do not exist, so each job does nothing.)
+      // Every job draws from the send budget: six jobs at two a second are spaced 500 ms apart,
+      // 2.5 s from the first to the last. (Their messages do not exist, so each job does nothing.)
       const done: number[] = [];
       worker.on('completed', () => done.push(Date.now()));
       worker.on('failed', () => done.push(Date.now()));
@@ -93,7 +93,7 @@ describe('what each ROLE runs', () => {
       for (let i = 0; i < 6; i += 1) expect(await queue.enqueue(randomUUID(), 1)).toBe(true);
       for (let i = 0; i < 200 && done.length < 6; i += 1) await sleep(50);
       expect(done).toHaveLength(6);
-      expect(done[5] - done[0]).toBeGreaterThanOrEqual(1500);
+      expect(done[5] - done[0]).toBeGreaterThanOrEqual(2000);
 
       const live = await test.app.inject({ method: 'GET', url: '/api/v1/health/live' });
       expect(live.statusCode).toBe(200);
@@ -108,7 +108,6 @@ describe('what each ROLE runs', () => {
     try {
       const { worker } = test.app.get(OutboundProcessor, { strict: false });
       expect(worker.isRunning()).toBe(true);
-      expect(worker.opts.limiter).toEqual({ max: test.config.limits.twilioMps, duration: 1000 });
       const send = await test.app.inject({
         method: 'POST',
         url: '/api/v1/whatsapp/send',
@@ -120,13 +119,23 @@ describe('what each ROLE runs', () => {
     }
   });
 
-  it('should run without a limiter when TWILIO_MPS is 0', async () => {
+  it('should reserve no sender slots when TWILIO_MPS is 0', async () => {
     const test = await startTestApp({ ROLE: 'worker', TWILIO_MPS: '0' });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     try {
       const { worker } = test.app.get(OutboundProcessor, { strict: false });
-      expect(worker.opts.limiter).toBeUndefined();
       expect(worker.concurrency).toBe(test.config.sending.workerConcurrency);
+      await worker.waitUntilReady();
+      const done: number[] = [];
+      worker.on('completed', () => done.push(Date.now()));
+      worker.on('failed', () => done.push(Date.now()));
+      const queue = test.app.get(OutboundQueue, { strict: false });
+      for (let i = 0; i < 6; i += 1) expect(await queue.enqueue(randomUUID(), 1)).toBe(true);
+      for (let i = 0; i < 200 && done.length < 6; i += 1) await sleep(50);
+      expect(done).toHaveLength(6);
+      expect(await redis.keys(`${test.config.redis.keyPrefix}{send-budget:*}:next`)).toEqual([]);
     } finally {
+      redis.disconnect();
       await test.close();
     }
   });

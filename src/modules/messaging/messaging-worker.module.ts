@@ -10,10 +10,12 @@ import { IdempotencyExpiryService } from './idempotency-expiry.service';
 import { MessagingModule } from './messaging.module';
 import { OutboundProcessor } from './outbound.processor';
 import { SweeperService } from './sweeper.service';
+import { makeCounterProvider } from '@willsoto/nestjs-prometheus';
+import { SEND_PACED_SECONDS, SendBudget } from './budget/send-budget';
 
 /**
- * Messaging's part of the worker roles (`worker`, `all`): BullMQ with the outbound processor,
- * the sweeper and the expiry of idempotency keys. Loaded by the composition root's WorkerModule
+ * Messaging's part of the worker roles (`worker`, `all`): BullMQ with the outbound processor and
+ * the send budget it draws from, the sweeper and the expiry of idempotency keys. Loaded by the composition root's WorkerModule
  * (src/worker.module.ts) for those roles only, so no provider checks ROLE.
  */
 @Module({
@@ -35,6 +37,16 @@ import { SweeperService } from './sweeper.service';
     MessagingModule,
     WorkerConnectionModule,
   ],
-  providers: [IdempotencyExpiryService, OutboundProcessor, SweeperService],
+  providers: [
+    makeCounterProvider({
+      name: SEND_PACED_SECONDS,
+      help: 'Seconds sends waited for the send budget: reason="mps" for the sender rate (TWILIO_MPS), "callbacks" while the api fleet’s callback path was behind.',
+      labelNames: ['reason'],
+    }),
+    IdempotencyExpiryService,
+    OutboundProcessor,
+    SendBudget,
+    SweeperService,
+  ],
 })
 export class MessagingWorkerModule {}

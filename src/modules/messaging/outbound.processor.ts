@@ -6,18 +6,16 @@ import type { AppConfig } from '../../config/app-config';
 import { APP_CONFIG } from '../../config/config.constants';
 import { OutboundJob, QueueName, type SendJobData } from '../../queue/queue.constants';
 import { WorkerConnection } from '../../queue/worker-connection';
+import { SendBudget } from './budget/send-budget';
 import { DispatchService } from './dispatch.service';
-
-/** One limiter window: TWILIO_MPS counts sends per second. */
-const LIMITER_WINDOW_MS = 1000;
 
 /**
  * The outbound queue's one processor (worker roles). @nestjs/bullmq builds its Worker from this
  * decorator and the root config (MessagingWorkerModule: the worker connection, the queue prefix) and
  * takes no options from the config, so the Worker is built idle (`autorun: false`) and
- * onApplicationBootstrap gives it the concurrency and the limiter before it runs. The limiter
- * caps sends at TWILIO_MPS per one-second window across every worker process (BullMQ's limiter
- * is global to the queue). On shutdown it stops taking jobs and waits for running ones.
+ * onApplicationBootstrap gives it the concurrency before it runs. Each send first draws from the
+ * send budget (SendBudget: the sender's TWILIO_MPS across every worker process, and pacing by
+ * the callback path). On shutdown it stops taking jobs and waits for running ones.
  */
 @Processor(QueueName.Outbound, { autorun: false })
 export class OutboundProcessor
@@ -29,6 +27,7 @@ export class OutboundProcessor
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dispatch: DispatchService,
+    private readonly budget: SendBudget,
     private readonly connection: WorkerConnection,
     // Registered only so that @nestjs/bullmq starts this processor (MessagingWorkerModule); it
     // shares the worker connection, whose outages WorkerConnection already logs.
@@ -40,12 +39,8 @@ export class OutboundProcessor
 
   onApplicationBootstrap(): void {
     const worker = this.worker;
-    // Both are read live by BullMQ: concurrency by the fetch loop, the limiter by every fetch
-    // and finish script (they get the Worker's own opts object), so this equals passing them
-    // to the constructor.
+    // Read live by BullMQ's fetch loop, so this equals passing it to the constructor.
     worker.concurrency = this.config.sending.workerConcurrency;
-    const mps = this.config.limits.twilioMps;
-    if (mps > 0) worker.opts.limiter = { max: mps, duration: LIMITER_WINDOW_MS };
     worker
       .run()
       .catch((error: unknown) =>
@@ -56,10 +51,12 @@ export class OutboundProcessor
   async process(job: Job<SendJobData>): Promise<void> {
     switch (job.name as OutboundJob) {
       case OutboundJob.Send: {
+        const sender = this.budget.defaultSender();
+        await this.budget.take(sender);
         const outcome = await this.dispatch.dispatch(job.data.messageId);
         if (outcome.backOffSenderMs !== undefined) {
-          // Every worker of the queue pauses: Twilio said this sender is over its limit.
-          await this.worker.rateLimit(outcome.backOffSenderMs);
+          // Every worker pauses this sender: Twilio said it is over its limit.
+          await this.budget.backOff(sender, outcome.backOffSenderMs);
         }
         return;
       }

@@ -27,6 +27,11 @@ export class InboundBatcher implements OnModuleDestroy {
     return this.batcher.submit({ message, at: new Date() });
   }
 
+  /** How far behind the writes are (Batcher.lagMs): part of the callback path's pacing signal. */
+  lagMs(): number {
+    return this.batcher.lagMs();
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.batcher.drain();
   }

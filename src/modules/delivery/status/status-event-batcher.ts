@@ -28,6 +28,11 @@ export class StatusEventBatcher implements OnModuleDestroy {
     return this.group.submit(event);
   }
 
+  /** How far behind the writes are (Batcher.lagMs): the callback path's pacing signal. */
+  lagMs(): number {
+    return this.group.lagMs();
+  }
+
   /** Writes what is waiting now; resolves once every write in progress has finished. */
   drain(): Promise<void> {
     return this.group.drain();

@@ -1,0 +1,68 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { CallbackPressureBoard } from '../../../redis/callback-pressure';
+import { DeliveryService } from '../delivery.service';
+
+/** How often an api process reports (the workers' send budget reads at most this stale a value, plus its cache). */
+const REPORT_EVERY_MS = 250;
+
+/**
+ * The api roles' half of the send budget's pacing (docs/architecture.md §4.6): every 250 ms, how
+ * far behind this process's callback path is — the oldest status callback or inbound message not
+ * yet committed, or the event loop's worst delay since the last report (a callback waiting in a
+ * socket behind a busy loop is not in any batch yet) — goes to Redis, where the workers read it
+ * before each send. A report that cannot be written is skipped: the workers ignore stale ones.
+ */
+@Injectable()
+export class CallbackPressureReporter implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CallbackPressureReporter.name);
+  private timer: NodeJS.Timeout | undefined;
+  private loop: IntervalHistogram | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly delivery: DeliveryService,
+    private readonly board: CallbackPressureBoard,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.loop = monitorEventLoopDelay({ resolution: 20 });
+    this.loop.enable();
+    this.timer = setInterval(() => void this.report(), REPORT_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** The lag this process reports now (ms); resets the event loop's window. */
+  lagMs(): number {
+    const loopMs = this.loop ? this.loop.max / 1e6 : 0;
+    this.loop?.reset();
+    return Math.max(this.delivery.callbackLagMs(), loopMs);
+  }
+
+  private async report(): Promise<void> {
+    try {
+      await this.board.write(this.lagMs());
+      if (this.failing) this.logger.log('Reporting the callback path again');
+      this.failing = false;
+    } catch (error) {
+      if (!this.failing) {
+        this.logger.warn(
+          { reason: (error as Error).message },
+          'Could not report the callback path',
+        );
+      }
+      this.failing = true;
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.timer);
+    this.loop?.disable();
+    await this.board.remove().catch(() => undefined);
+  }
+}
