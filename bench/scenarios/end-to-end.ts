@@ -26,6 +26,13 @@ export interface EndToEndRun {
   messagesPerSec: number;
   /** Last post answered → last delivered. */
   drainSeconds: number;
+  /**
+   * Status callbacks the simulator gave up on during the run (not answered 2xx after the URL's
+   * own retries), by reason; null when the simulator was not asked.
+   */
+  callbacksFailed: number | null;
+  /** Statuses the reconciler wrote for the run's messages: 0 means final through callbacks alone. */
+  reconciled: number;
   /** Not every accepted send was final by the deadline. */
   timedOut?: true;
   /** When timed out: the messages not final, by status. */
@@ -38,7 +45,25 @@ const STALL_MS = Number(process.env.BENCH_STALL_SECONDS ?? 60) * 1000;
 /** The scenarios that did not finish: `npm run bench` exits 1 when there is any. */
 export const unfinished: string[] = [];
 
-export type EndToEndResult = EndToEndRun & { cpuPercent: CpuPercent };
+export type EndToEndResult = EndToEndRun & {
+  cpuPercent: CpuPercent;
+  /** The worker's whatsapp_send_paced_seconds_total by reason at the end of the run. */
+  pacedSeconds?: Record<string, number>;
+};
+
+/** A worker's whatsapp_send_paced_seconds_total by reason, from its /metrics. */
+async function pacedSeconds(workerPort: number): Promise<Record<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${workerPort}/metrics`)
+    .then((response) => response.text())
+    .catch(() => '');
+  const paced: Record<string, number> = {};
+  for (const match of text.matchAll(
+    /^whatsapp_send_paced_seconds_total\{reason="(\w+)"\} ([\d.e+-]+)$/gm,
+  )) {
+    paced[match[1]] = round(Number(match[2]), 1);
+  }
+  return paced;
+}
 
 /**
  * Posts `count` sends at `apiPort` (recipients from `firstIndex` on) under `reference`, then
@@ -54,6 +79,7 @@ export async function endToEnd(
   /** The simulator's port, for its stats when the run does not finish. */
   simPort?: number,
 ): Promise<EndToEndRun> {
+  const statsBefore = simPort ? await simStats(simPort) : undefined;
   const t0 = Date.now();
   let next = 0;
   const posted = await autocannon({
@@ -84,6 +110,22 @@ export async function endToEnd(
   }
   const end = Date.now();
   const finished = done + failed >= accepted;
+  const statsAfter = simPort ? await simStats(simPort) : undefined;
+  const callbacksFailed =
+    statsBefore && statsAfter ? failedCallbacks(statsAfter) - failedCallbacks(statsBefore) : null;
+  const { rows: reconciledRows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM message_status_logs l JOIN whatsapp_messages m ON m.id = l.message_id
+      WHERE m.reference = $1 AND l.source = 'reconciler'`,
+    [reference],
+  );
+  const reconciled = Number(reconciledRows[0].n);
+  if (finished && (callbacksFailed ?? 0) + reconciled > 0) {
+    log(
+      `${reference}: every message final, but ${callbacksFailed ?? 0} status callbacks failed and ` +
+        `${reconciled} statuses came from the reconciler; simulator ${JSON.stringify(statsAfter)}`,
+    );
+    unfinished.push(reference);
+  }
   let notFinal: Record<string, number> | undefined;
   if (!finished) {
     const { rows } = await db.query<{ status: string; n: string }>(
@@ -93,11 +135,7 @@ export async function endToEnd(
       [reference],
     );
     notFinal = Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
-    const stats = simPort
-      ? await fetch(`http://127.0.0.1:${simPort}/__sim/stats`)
-          .then((response) => response.json())
-          .catch((error: Error) => ({ unavailable: error.message }))
-      : 'not asked';
+    const stats = statsAfter ?? 'not asked';
     log(
       `${reference}: ${accepted - done - failed} of ${accepted} messages not final after ` +
         `${round((end - postedAt) / 1000, 1)} s (no progress for ${STALL_MS / 1000} s or over ` +
@@ -113,8 +151,24 @@ export async function endToEnd(
     postSeconds: round((postedAt - t0) / 1000, 2),
     messagesPerSec: Math.round(done / ((end - t0) / 1000)),
     drainSeconds: round((end - postedAt) / 1000, 2),
+    callbacksFailed,
+    reconciled,
     ...(finished ? {} : { timedOut: true as const, notFinal }),
   };
+}
+
+/** The simulator's counters (GET /__sim/stats), or why they could not be read. */
+type SimStats = { callbacks?: { failed?: Record<string, number> } } | { unavailable: string };
+
+async function simStats(simPort: number): Promise<SimStats> {
+  return fetch(`http://127.0.0.1:${simPort}/__sim/stats`)
+    .then((response) => response.json() as Promise<SimStats>)
+    .catch((error: Error) => ({ unavailable: error.message }));
+}
+
+function failedCallbacks(stats: SimStats): number {
+  if ('unavailable' in stats) return 0;
+  return Object.values(stats.callbacks?.failed ?? {}).reduce((sum, n) => sum + n, 0);
 }
 
 /**
@@ -139,7 +193,11 @@ export async function runEndToEnd(
     },
     () => endToEnd(db, ports.api, token, firstIndex, E2E_MESSAGES, 'bench-e2e', ports.simulator),
   );
-  const endToEndResult: EndToEndResult = { ...e2e.result, cpuPercent: e2e.cpu };
+  const endToEndResult: EndToEndResult = {
+    ...e2e.result,
+    cpuPercent: e2e.cpu,
+    pacedSeconds: await pacedSeconds(ports.worker),
+  };
   const metrics = await deliveryMetrics(db, ports.api, token);
   await Promise.all([stopAndRecord(api), stopAndRecord(worker)]);
   return { endToEnd: endToEndResult, deliveryMetrics: metrics };

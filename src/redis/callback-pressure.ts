@@ -19,7 +19,7 @@ const KEY_TTL_MS = 10_000;
 
 /**
  * Where api processes report how far behind their callback path is and workers read it (the
- * send budget's pacing signal, docs/architecture.md §4.6): one Redis hash, one field per api
+ * send budget's pacing signal, docs/architecture.md §4.5): one Redis hash, one field per api
  * process, each value stamped with when it was written so a stopped process's report ages out.
  */
 @Injectable()

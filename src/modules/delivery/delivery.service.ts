@@ -116,10 +116,6 @@ export class DeliveryService {
   }
 
   /**
-   * The reconciler looked at these messages and Twilio could not answer: each is marked looked at
-   * (its lease ends) so it goes to the back of the line.
-   */
-  /**
    * How far behind this process's callback writes are (ms): the oldest status callback or inbound
    * message not yet committed. The send budget's pacing signal (CallbackPressureReporter).
    */
@@ -127,6 +123,10 @@ export class DeliveryService {
     return Math.max(this.statusEvents.lagMs(), this.inboundMessages.lagMs());
   }
 
+  /**
+   * The reconciler looked at these messages and Twilio could not answer: each is marked looked at
+   * (its lease ends) so it goes to the back of the line.
+   */
   markReconciled(ids: readonly string[]): Promise<void> {
     return this.statusBatches.markReconciled(ids);
   }

@@ -12,7 +12,7 @@ import { DeliveryService } from '../delivery.service';
 const REPORT_EVERY_MS = 250;
 
 /**
- * The api roles' half of the send budget's pacing (docs/architecture.md §4.6): every 250 ms, how
+ * The api roles' half of the send budget's pacing (docs/architecture.md §4.5): every 250 ms, how
  * far behind this process's callback path is — the oldest status callback or inbound message not
  * yet committed, or the event loop's worst delay since the last report (a callback waiting in a
  * socket behind a busy loop is not in any batch yet) — goes to Redis, where the workers read it

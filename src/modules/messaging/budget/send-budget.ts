@@ -28,6 +28,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return {pause, 1} end
+if tonumber(ARGV[1]) <= 0 then return {0, 2} end
 local nextFree = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slot = math.max(nextFree, now)
 local wait = slot - now
@@ -39,7 +40,7 @@ return {math.ceil(wait / 1000), 2}`;
 
 /**
  * The one send budget every path that creates messages at Twilio draws from (docs/architecture.md
- * §4.6): before a create, `take(sender)` waits (1) while the api fleet's callback path is
+ * §4.5): before a create, `take(sender)` waits (1) while the api fleet's callback path is
  * behind — each message brings two to four status callbacks Twilio does not resend, so sends
  * never outrun what the api processes commit — and (2) for the sender's next slot at
  * `TWILIO_MPS`, reserved in Redis so every worker replica shares it, and longer while the sender
@@ -78,8 +79,8 @@ export class SendBudget {
   /** Waits until one message may be created at Twilio for `sender`. */
   async take(sender: string): Promise<void> {
     await this.holdForCallbacks();
+    // TWILIO_MPS=0: no spacing, but a back-off after Twilio's 429 still holds.
     const perSecond = this.config.limits.twilioMps;
-    if (perSecond <= 0) return;
     let waitedMs = 0;
     for (;;) {
       const { waitMs, reserved } = await this.reserve(sender, perSecond);
@@ -116,6 +117,7 @@ export class SendBudget {
       )) as [number, number];
       return { waitMs, reserved: kind === 2 };
     } catch {
+      if (perSecond <= 0) return { waitMs: 0, reserved: true };
       const now = Date.now();
       const local = reserve(this.localNextFree.get(sender) ?? 0, now, perSecond, HORIZON_MS);
       this.localNextFree.set(sender, local.nextFreeAt);
