@@ -97,6 +97,12 @@ export interface AppConfig {
     reconcileBackoffSeconds: number[];
     /** A message not final this long after its creation is no longer looked at. Not an env var. */
     reconcileGiveUpSeconds: number;
+    /**
+     * Heartbeats, fault windows and the catch-up after them (delivery/catch-up). Not an env
+     * var: always on in a deployment; tests that share one database among many apps turn it off
+     * except where they test it.
+     */
+    catchUp: boolean;
     reconcileRead: boolean;
     retentionDays: number;
   };

@@ -134,6 +134,7 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
       reconcileAfterSeconds: reader.value('RECONCILE_AFTER', int(0, 30 * 86_400), '120'),
       reconcileBackoffSeconds: [300, 900, 3_600, 21_600, 86_400],
       reconcileGiveUpSeconds: 7 * 86_400,
+      catchUp: true,
       reconcileRead: reader.value('RECONCILE_READ', parseSwitch, 'off'),
       retentionDays: reader.value('RETENTION_DAYS', int(1, 3650), '30'),
     },

@@ -39,6 +39,10 @@ export function testConfig(env: Env = {}): AppConfig {
     sweepEveryMs: 500,
     sweepGraceMs: 1_000,
   });
+  // Every app of the run shares one database: heartbeats and catch-up windows would be the whole
+  // run's, and one app's catch-up would look at other files' messages. The catch-up tests turn it on
+  // (on a database of their own).
+  config.delivery.catchUp = false;
   return config;
 }
 

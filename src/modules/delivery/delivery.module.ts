@@ -27,6 +27,8 @@ import { OutboxRepository } from './outbox/outbox.repository';
 import { StatusBatchRepository } from './status/status-batch.repository';
 import { SendBatcher } from './outbox/send-batcher';
 import { StatusEventBatcher } from './status/status-event-batcher';
+import { CatchUpRepository } from './catch-up/catch-up.repository';
+import { FaultWatchService } from './catch-up/fault-watch.service';
 import { TwilioModule } from '../twilio/twilio.module';
 
 /**
@@ -62,12 +64,14 @@ import { TwilioModule } from '../twilio/twilio.module';
         this.set(await metrics.stuck().catch(() => -1));
       },
     }),
+    CatchUpRepository,
     ContactsRepository,
     ContactsService,
     DeliveryMetricsService,
     DeliveryQueriesService,
     DeliveryService,
     EventLogReader,
+    FaultWatchService,
     InboundBatcher,
     InboundRepository,
     MessageQueriesRepository,
@@ -82,13 +86,17 @@ import { TwilioModule } from '../twilio/twilio.module';
   // DeliveryService is the one way to change a message; the rest is for delivery's own routes
   // (DeliveryApiModule) and reads.
   // DeliveryMetricsService is for the reconciler (DeliveryWorkerModule), EventLogReader for the
-  // events module (the event log's rows, which only delivery's writer writes).
+  // events module (the event log's rows, which only delivery's writer writes). FaultWatchService
+  // runs in every role (the webhooks tell it when they shed); CatchUpRepository is for the
+  // catch-up (DeliveryWorkerModule).
   exports: [
+    CatchUpRepository,
     ContactsService,
     DeliveryMetricsService,
     DeliveryQueriesService,
     DeliveryService,
     EventLogReader,
+    FaultWatchService,
   ],
 })
 export class DeliveryModule {}

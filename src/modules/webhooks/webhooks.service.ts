@@ -4,6 +4,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import { isDataException } from '../../database/postgres-errors';
 import { isUuid } from '../../common/ids';
 import { maskPhone, maskPhoneNumbersInText } from '../../common/logging/mask';
+import { FaultWatchService } from '../delivery/catch-up/fault-watch.service';
 import { DeliveryService } from '../delivery/delivery.service';
 import { field, parseInbound, type FormFields } from './inbound-fields';
 import { WebhookMetricsService } from './webhook-metrics.service';
@@ -22,6 +23,7 @@ export class WebhooksService {
   constructor(
     private readonly delivery: DeliveryService,
     private readonly metrics: WebhookMetricsService,
+    private readonly faults: FaultWatchService,
   ) {}
 
   async statusCallback(
@@ -91,6 +93,8 @@ export class WebhooksService {
         { err: error, endpoint },
         'Could not persist a webhook; answering 503 so Twilio retries',
       );
+      // Twilio retries only a few times at once: the reconciler looks once this is over.
+      this.faults.noteShed();
       throw new AppException(
         ErrorCode.ServiceUnavailable,
         'The event could not be recorded; retry later.',

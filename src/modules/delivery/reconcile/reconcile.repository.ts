@@ -58,7 +58,57 @@ export class ReconcileRepository {
       [options.afterSeconds, options.read, options.limit, options.leaseMs, options.passStartedAt],
     );
   }
+
+  /**
+   * Up to `limit` messages that could have missed a callback in a catch-up window, leased like
+   * leaseDue's: outbound, with a SID, not final or delivered without a read (a `read` lost to our
+   * fault is ours to heal, RECONCILE_READ or not: the window bounds the cost), created by the
+   * window's end, changed since
+   * `lookbackSeconds` before its start, and not looked at since its end. Oldest first. Taking
+   * them again finds fewer each time: a look marks them (`reconciled_at` after the window).
+   */
+  leaseInWindow(options: {
+    from: Date;
+    to: Date;
+    lookbackSeconds: number;
+    limit: number;
+    leaseMs: number;
+  }): Promise<LeasedMessage[]> {
+    return returning<LeasedMessage>(
+      this.dataSource,
+      `UPDATE whatsapp_messages
+          SET reconcile_lease_until = now() + $4 * interval '1 millisecond'
+        WHERE id IN (
+          SELECT id FROM whatsapp_messages
+           WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
+             AND (${notFinalSql()} OR (status = 'delivered' AND read_at IS NULL))
+             AND created_at <= $2
+             AND ${CHANGED_AT} >= $1::timestamptz - $5 * interval '1 second'
+             AND (reconciled_at IS NULL OR reconciled_at < $2)
+             AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
+           ORDER BY created_at
+           LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+        RETURNING id, twilio_sid AS sid, to_json(now()) #>> '{}' AS "leasedAt"`,
+      [options.from, options.to, options.limit, options.leaseMs, options.lookbackSeconds],
+    );
+  }
+
+  /**
+   * Gives leases back without a look (Twilio asked us to slow down, or did not answer): the
+   * messages are due again at once, not a backoff step later.
+   */
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.dataSource.query(
+      `UPDATE whatsapp_messages SET reconcile_lease_until = NULL WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
 }
+
+/** A message's last change: its creation or a stage reached. */
+const CHANGED_AT = 'greatest(created_at, accepted_at, sent_at, delivered_at, read_at, failed_at)';
 
 /**
  * When a message that is not final is due for a look, as SQL over its row (selection, built
@@ -71,7 +121,7 @@ export class ReconcileRepository {
  */
 export function reconcileDueSql(after: number, backoff: readonly number[], giveUp: number): string {
   const int = (value: number) => String(Math.max(0, Math.floor(value)));
-  const changedAt = 'greatest(created_at, accepted_at, sent_at, delivered_at, read_at, failed_at)';
+  const changedAt = CHANGED_AT;
   // Unchanged for less than point k when last looked at → the next gap is backoff[k].
   let point = after;
   const cases = backoff.slice(0, -1).map((gap) => {

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PeriodicService, type Schedule } from '../../../common/periodic-task';
 import type { AppConfig } from '../../../config/app-config';
 import { APP_CONFIG } from '../../../config/config.constants';
@@ -9,16 +8,18 @@ import { DeliveryMetricsService } from '../stats/delivery-metrics.service';
 import { DeliveryService } from '../delivery.service';
 import type { StatusEvent } from '../delivery.types';
 import type { Timestamp } from '../status/message-moves';
+import { TwilioApiError, TwilioNetworkError } from '../../twilio/twilio.errors';
+import { FETCH_SLOTS, FetchSlots } from './fetch-slots';
 import { ReconcileRepository, type LeasedMessage } from './reconcile.repository';
 
 /** Messages looked at per pass at most. */
 const PASS = 1000;
-/** Fetches in flight at once. */
-const CONCURRENCY = 8;
-/** Messages leased at a time: four rounds of fetches. */
-const CHUNK = 4 * CONCURRENCY;
-/** Beyond the worst case of a chunk's fetches (each round timing out, plus pacing). */
+/** Messages leased at a time: four rounds of the fleet's fetch slots. */
+const CHUNK = 4 * FETCH_SLOTS;
+/** Beyond the worst case of a chunk's fetches (each round timing out, plus waiting for slots). */
 const LEASE_MARGIN_MS = 30_000;
+/** A leased chunk's lease: long enough for its fetches, every round timing out. */
+export const CHUNK_LEASE_MS = (CHUNK / FETCH_SLOTS) * TWILIO_API_TIMEOUT_MS + LEASE_MARGIN_MS;
 
 export interface ReconcileRun {
   checked: number;
@@ -27,8 +28,8 @@ export interface ReconcileRun {
 
 /**
  * Asks Twilio about messages stuck in a non-final status (callbacks get lost), the ones looked
- * at least recently first, then oldest first, bounded per pass and paced within the sender's
- * rate, and applies the answers through the same writer as callbacks (`source: reconciler`).
+ * at least recently first, then oldest first, bounded per pass, at most FETCH_SLOTS fetches in
+ * flight across replicas (FetchSlots; fetches are not creations, TWILIO_MPS does not apply), and applies the answers through the same writer as callbacks (`source: reconciler`).
  * Nothing is held while Twilio answers: each chunk of messages is leased by one committed
  * statement (`reconcile_lease_until`, on the database's clock), fetched, then written with the
  * mark that it was looked at, which ends the lease. Replicas share the work: a leased message is
@@ -46,6 +47,7 @@ export class ReconcilerService extends PeriodicService {
     private readonly twilio: TwilioClient,
     private readonly delivery: DeliveryService,
     private readonly metrics: DeliveryMetricsService,
+    private readonly slots: FetchSlots,
   ) {
     super();
   }
@@ -65,75 +67,97 @@ export class ReconcilerService extends PeriodicService {
         giveUpSeconds: this.config.delivery.reconcileGiveUpSeconds,
         read: this.config.delivery.reconcileRead,
         limit: Math.min(CHUNK, PASS - run.checked),
-        leaseMs: this.leaseMs(),
+        leaseMs: CHUNK_LEASE_MS,
         passStartedAt,
       });
       if (chunk.length === 0) break;
       passStartedAt ??= chunk[0].leasedAt;
-      run.applied += await this.reconcile(chunk);
+      const looked = await this.lookAt(chunk);
+      run.applied += looked.applied;
       run.checked += chunk.length;
+      // Twilio asked us to slow down: the rest waits for the next pass.
+      if (looked.throttled) break;
     }
     if (run.checked > 0) this.logger.log(run, 'Reconciled messages with Twilio');
     this.metrics.forgetStuckCount();
     return run;
   }
 
-  /** Long enough for a whole chunk's fetches, every round timing out, at the paced rate. */
-  private leaseMs(): number {
-    const rounds = CHUNK / CONCURRENCY;
-    return rounds * TWILIO_API_TIMEOUT_MS + (CHUNK / this.perSecond()) * 1000 + LEASE_MARGIN_MS;
-  }
+  /** The most messages a catch-up leases at once. */
+  static readonly CHUNK = CHUNK;
 
-  private perSecond(): number {
-    const mps = this.config.limits.twilioMps;
-    return mps > 0 ? mps : Number.POSITIVE_INFINITY;
-  }
-
-  /** Fetches a leased chunk, paced, then writes it: how many statuses moved. */
-  private async reconcile(chunk: readonly LeasedMessage[]): Promise<number> {
+  /**
+   * Fetches a leased chunk from Twilio (FETCH_SLOTS at a time across replicas) and writes the
+   * answers through the one writer, marked looked at. A message Twilio would not answer for now
+   * (20429: too many requests; no answer at all) gets its lease back, due again at once; any
+   * other refusal (e.g. 20404) is marked looked at too, so it goes to the back of the line
+   * instead of taking the head of every pass.
+   */
+  async lookAt(
+    chunk: readonly LeasedMessage[],
+  ): Promise<{ applied: number; released: number; throttled: boolean }> {
+    const looks = await Promise.all(
+      chunk.map((message) => this.slots.run(() => this.lookUp(message))),
+    );
     const answers: StatusEvent[] = [];
-    const unanswered: string[] = [];
-    for (let start = 0; start < chunk.length; start += CONCURRENCY) {
-      const began = Date.now();
-      const round = chunk.slice(start, start + CONCURRENCY);
-      const events = await Promise.all(round.map((message) => this.lookUp(message)));
-      round.forEach((message, index) => {
-        const event = events[index];
-        if (event) answers.push(event);
-        else unanswered.push(message.id);
-      });
-      // Stay within the sender's rate: fetches share Twilio's API budget with sends.
-      const minimumMs = (round.length / this.perSecond()) * 1000;
-      const spent = Date.now() - began;
-      if (minimumMs > spent) await sleep(minimumMs - spent);
-    }
-    // A message Twilio could not answer for is marked looked at too, so it goes to the back of
-    // the line instead of taking the head of every pass.
+    const refused: string[] = [];
+    const again: string[] = [];
+    looks.forEach((look, index) => {
+      if (look.kind === 'answer') answers.push(look.event);
+      else if (look.kind === 'refused') refused.push(chunk[index].id);
+      else again.push(chunk[index].id);
+    });
     const [results] = await Promise.all([
       this.delivery.applyStatusEvents(answers),
-      unanswered.length > 0 ? this.delivery.markReconciled(unanswered) : Promise.resolve(),
+      refused.length > 0 ? this.delivery.markReconciled(refused) : Promise.resolve(),
+      this.due.release(again),
     ]);
-    return results.filter((result) => result.outcome === 'applied').length;
+    return {
+      applied: results.filter((result) => result.outcome === 'applied').length,
+      released: again.length,
+      throttled: looks.some((look) => look.kind === 'again' && look.throttled),
+    };
   }
 
-  private async lookUp(message: LeasedMessage): Promise<StatusEvent | null> {
+  private async lookUp(message: LeasedMessage): Promise<Look> {
     try {
       const truth = await this.twilio.fetchMessage(message.sid);
+      this.slots.answered();
       return {
-        messageId: message.id,
-        twilioSid: message.sid,
-        status: truth.status,
-        errorCode: truth.errorCode,
-        errorMessage: truth.errorMessage,
-        source: 'reconciler',
-        reconciled: true,
+        kind: 'answer',
+        event: {
+          messageId: message.id,
+          twilioSid: message.sid,
+          status: truth.status,
+          errorCode: truth.errorCode,
+          errorMessage: truth.errorMessage,
+          source: 'reconciler',
+          reconciled: true,
+        },
       };
     } catch (error) {
       this.logger.warn(
         { messageId: message.id, sid: message.sid, reason: (error as Error).message },
         'Could not reconcile',
       );
-      return null;
+      if (error instanceof TwilioApiError && (error.code === 20429 || error.status === 429)) {
+        const retryAfter = error.retryAfterSeconds;
+        await this.slots.backOff(retryAfter === undefined ? undefined : retryAfter * 1000);
+        return { kind: 'again', throttled: true };
+      }
+      if (
+        error instanceof TwilioNetworkError ||
+        (error instanceof TwilioApiError && error.status >= 500)
+      ) {
+        return { kind: 'again', throttled: false };
+      }
+      return { kind: 'refused' };
     }
   }
 }
+
+/** What one fetch gave: Twilio's answer, a refusal to mark looked at, or "ask again soon". */
+type Look =
+  | { kind: 'answer'; event: StatusEvent }
+  | { kind: 'refused' }
+  | { kind: 'again'; throttled: boolean };
