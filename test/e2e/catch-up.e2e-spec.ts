@@ -5,6 +5,9 @@ import { Client } from 'pg';
 import { dropDatabase, ensureDatabase, runMigrations } from '../../src/database/database-setup';
 import type { SimConfig } from '../../src/simulator/sim-config';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
+import { CatchUpRepository } from '../../src/modules/delivery/catch-up/catch-up.repository';
+import { CatchUpService } from '../../src/modules/delivery/catch-up/catch-up.service';
+import { TwilioClient } from '../../src/modules/twilio/twilio.client';
 import { Stack } from '../support/stack';
 import {
   SIM_ACCOUNT_SID,
@@ -284,7 +287,7 @@ describe('catch-up after a fault of ours (real processes, default settings)', ()
   }, 120_000);
 });
 
-describe("the reconciler's first look", () => {
+describe('healing lost callbacks on a database of their own', () => {
   const url = databaseUrlFor(`wa_test_${Date.now()}_${randomUUID().slice(0, 6)}_firstlook`);
 
   beforeAll(async () => {
@@ -336,6 +339,66 @@ describe("the reconciler's first look", () => {
         [ids],
       );
       expect(n).toBeGreaterThan(0);
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
+  it('should let two workers catch up overlapping windows together, fetching each message once', async () => {
+    const stack = await Stack.start(
+      {
+        DATABASE_URL: url,
+        WINDOW_CHECK: 'off',
+        RECONCILE_EVERY: '3600',
+        TWILIO_MPS: '0',
+        SEND_RATE_LIMIT: '100000',
+      },
+      { dropRate: 1 },
+      { listen: true },
+    );
+    try {
+      const from = new Date(Date.now() - 1_000);
+      const ids: string[] = [];
+      for (let i = 0; i < 100; i += 10) {
+        const answers = await Promise.all(
+          Array.from({ length: 10 }, (_, j) =>
+            stack.send({ to: newNumber(), message: `w${i + j}` }),
+          ),
+        );
+        ids.push(...answers.map((answer) => answer.json<{ id: string }>().id));
+      }
+      await stack.settle(30_000);
+      for (let i = 0; i < 100; i += 1) {
+        const open = (await stack.truth()).messages.filter((message) => message.status !== 'read');
+        if (open.length === 0) break;
+        await sleep(100);
+      }
+      const to = new Date();
+      // Two faults seen differently: windows that overlap but are not the same.
+      const windows = stack.app.get(CatchUpRepository, { strict: false });
+      expect(await windows.record({ reason: 'heartbeat', from, to })).toBe(true);
+      expect(
+        await windows.record({ reason: 'redis', from, to: new Date(to.getTime() + 10_000) }),
+      ).toBe(true);
+      const twilio = stack.app.get(TwilioClient, { strict: false });
+      const fetched: string[] = [];
+      const fetchMessage = twilio.fetchMessage.bind(twilio);
+      twilio.fetchMessage = (sid) => {
+        fetched.push(sid);
+        return fetchMessage(sid);
+      };
+      const catchUp = stack.app.get(CatchUpService, { strict: false });
+      const [a, b] = await Promise.all([catchUp.runOnce(), catchUp.runOnce()]);
+      expect(a?.window).not.toBe(b?.window);
+      expect((a?.checked ?? 0) + (b?.checked ?? 0)).toBe(100);
+      expect(fetched).toHaveLength(100);
+      expect(new Set(fetched).size).toBe(100);
+      const rows = await stack.db.query<{ status: string }[]>(
+        'SELECT status FROM whatsapp_messages WHERE id = ANY($1)',
+        [ids],
+      );
+      expect(rows.every((row) => row.status === 'read')).toBe(true);
+      expect(await catchUp.runOnce()).toBeNull();
     } finally {
       await stack.close();
     }

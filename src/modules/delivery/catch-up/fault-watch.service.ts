@@ -27,7 +27,8 @@ export class FaultWatchService
 {
   protected readonly logger = new Logger(FaultWatchService.name);
   protected readonly taskName = 'fault watch';
-  private readonly startedAt = new Date();
+  /** When this process started watching: a gap it finds later than this, it lived through. */
+  startedAt = new Date();
   private readonly roles: string[];
   private readonly enabled: boolean;
   private pending: FaultWindow[] = [];
