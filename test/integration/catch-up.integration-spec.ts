@@ -138,6 +138,7 @@ describe('catch-up windows', () => {
       seed('sent', 1_300, 1_250),
       seed('queued', 1_500, 1_500),
       seed('delivered', 1_300, 900), // a read lost in the window
+      seed('delivered', 1_500, 1_500), // delivered within 10 min before it
       seed('sent', 5_000, 4_000), // changed 43 min before the window: within the hour
       seed('sent', 1_300, 1_250, 900), // looked at before the window ended
     ]);
@@ -146,6 +147,7 @@ describe('catch-up windows', () => {
       seed('read', 1_300, 1_000), // final
       seed('sent', 9_000, 8_000), // quiet for over an hour before the window
       seed('sent', 1_300, 1_250, 300), // looked at since the window ended
+      seed('delivered', 2_400, 2_300), // delivered 18 min before it: its read is not expected
     ]);
     await windows.record({
       reason: 'heartbeat',
@@ -160,6 +162,7 @@ describe('catch-up windows', () => {
       from: window!.from,
       to: window!.to,
       lookbackSeconds: 3_600,
+      readLookbackSeconds: 600,
       limit: 100,
       leaseMs: 60_000,
     });
@@ -170,6 +173,7 @@ describe('catch-up windows', () => {
       await messages.leaseInWindow({
         ...window!,
         lookbackSeconds: 3_600,
+        readLookbackSeconds: 600,
         limit: 100,
         leaseMs: 60_000,
       }),
@@ -179,6 +183,7 @@ describe('catch-up windows', () => {
       await messages.leaseInWindow({
         ...window!,
         lookbackSeconds: 3_600,
+        readLookbackSeconds: 600,
         limit: 100,
         leaseMs: 60_000,
       }),

@@ -5,7 +5,7 @@ import { PeriodicService, type Schedule } from '../../../common/periodic-task';
 import { ReconcileRepository } from '../reconcile/reconcile.repository';
 import { CHUNK_LEASE_MS, ReconcilerService } from '../reconcile/reconciler.service';
 import { CatchUpRepository } from './catch-up.repository';
-import { LOOKBACK_SECONDS } from './fault-windows';
+import { LOOKBACK_SECONDS, READ_LOOKBACK_SECONDS } from './fault-windows';
 
 /** How often a worker looks for an open catch-up window. */
 const EVERY_MS = 1_000;
@@ -26,6 +26,7 @@ const AGAIN_MS = 5_000;
 export class CatchUpService extends PeriodicService {
   protected readonly logger = new Logger(CatchUpService.name);
   protected readonly taskName = 'catch-up';
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -44,6 +45,12 @@ export class CatchUpService extends PeriodicService {
     if (this.config.delivery.catchUp) super.onApplicationBootstrap();
   }
 
+  /** Shutting down: the window in hand is left to another worker after a short lease. */
+  override async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    await super.onModuleDestroy();
+  }
+
   /** Works one open window to its end (or until Twilio cannot answer); what it looked at. */
   async runOnce(): Promise<{ window: string; checked: number; applied: number } | null> {
     const window = await this.windows.lease(WINDOW_LEASE_MS);
@@ -55,6 +62,7 @@ export class CatchUpService extends PeriodicService {
         from: window.from,
         to: window.to,
         lookbackSeconds: LOOKBACK_SECONDS,
+        readLookbackSeconds: READ_LOOKBACK_SECONDS,
         limit: ReconcilerService.CHUNK,
         leaseMs: CHUNK_LEASE_MS,
       });
@@ -62,7 +70,7 @@ export class CatchUpService extends PeriodicService {
       const looked = await this.reconciler.lookAt(chunk);
       checked += chunk.length - looked.released;
       applied += looked.applied;
-      if (looked.released > 0) {
+      if (looked.released > 0 || this.stopping) {
         await this.windows.renew(window.id, AGAIN_MS);
         return { window: window.id, checked, applied };
       }

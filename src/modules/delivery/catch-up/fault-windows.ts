@@ -38,6 +38,12 @@ export const SHED_QUIET_MS = 5_000;
  * exactly this window is rare, and their next scheduled look heals it).
  */
 export const LOOKBACK_SECONDS = 3_600;
+/**
+ * Delivered messages without a read are covered when delivered this long before the window, or
+ * later: reads mostly follow deliveries within minutes, and many never come (read receipts off),
+ * which an hour's worth would fetch for nothing.
+ */
+export const READ_LOOKBACK_SECONDS = 600;
 
 /**
  * A role's beat, with the previous one (null: the first ever) on the database's clock, and

@@ -61,16 +61,18 @@ export class ReconcileRepository {
 
   /**
    * Up to `limit` messages that could have missed a callback in a catch-up window, leased like
-   * leaseDue's: outbound, with a SID, not final or delivered without a read (a `read` lost to our
-   * fault is ours to heal, RECONCILE_READ or not: the window bounds the cost), created by the
-   * window's end, changed since
-   * `lookbackSeconds` before its start, and not looked at since its end. Oldest first. Taking
-   * them again finds fewer each time: a look marks them (`reconciled_at` after the window).
+   * leaseDue's: outbound, with a SID, created by the window's end, not looked at since then, and
+   * either not final and changed since `lookbackSeconds` before the window, or delivered without
+   * a read since `readLookbackSeconds` before it (a `read` lost to our fault is ours to heal,
+   * RECONCILE_READ or not; the shorter lookback keeps the many messages whose reads never come —
+   * receipts turned off — out of it). Oldest first. Taking them again finds fewer each time: a
+   * look marks them (`reconciled_at` after the window).
    */
   leaseInWindow(options: {
     from: Date;
     to: Date;
     lookbackSeconds: number;
+    readLookbackSeconds: number;
     limit: number;
     leaseMs: number;
   }): Promise<LeasedMessage[]> {
@@ -81,16 +83,24 @@ export class ReconcileRepository {
         WHERE id IN (
           SELECT id FROM whatsapp_messages
            WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
-             AND (${notFinalSql()} OR (status = 'delivered' AND read_at IS NULL))
              AND created_at <= $2
-             AND ${CHANGED_AT} >= $1::timestamptz - $5 * interval '1 second'
+             AND ((${notFinalSql()} AND ${CHANGED_AT} >= $1::timestamptz - $5 * interval '1 second')
+               OR (status = 'delivered' AND read_at IS NULL
+                   AND delivered_at >= $1::timestamptz - $6 * interval '1 second'))
              AND (reconciled_at IS NULL OR reconciled_at < $2)
              AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
            ORDER BY created_at
            LIMIT $3
              FOR UPDATE SKIP LOCKED)
         RETURNING id, twilio_sid AS sid, to_json(now()) #>> '{}' AS "leasedAt"`,
-      [options.from, options.to, options.limit, options.leaseMs, options.lookbackSeconds],
+      [
+        options.from,
+        options.to,
+        options.limit,
+        options.leaseMs,
+        options.lookbackSeconds,
+        options.readLookbackSeconds,
+      ],
     );
   }
 
