@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { spawnApp, waitForListening, type AppProcess } from '../support/app-process';
 import { SIM_ACCOUNT_SID, SIM_AUTH_TOKEN } from '../support/simulator';
 import { ACCEPTED, Stack } from '../support/stack';
@@ -73,6 +74,40 @@ describe('Redis outage', () => {
       await proxy.stop();
     }
   }, 120_000);
+});
+
+describe('Redis data loss', () => {
+  it('should send every message once after the queue keys are deleted under load', async () => {
+    const stack = await Stack.start({
+      WINDOW_CHECK: 'off',
+      TWILIO_MPS: '100',
+      SEND_RATE_LIMIT: '100000',
+    });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      const sending = sendMany(stack, 400, 'lost', 20);
+      // Mid-burst: the queue holds waiting jobs (100 a second go out), and sends keep coming.
+      const queueKeys = `${stack.test.config.redis.queuePrefix}:*`;
+      let deleted = 0;
+      for (let i = 0; i < 100 && deleted === 0; i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const waiting = await redis.keys(queueKeys);
+        if (
+          waiting.length > 0 &&
+          (await redis.llen(`${stack.test.config.redis.queuePrefix}:outbound:wait`)) > 50
+        ) {
+          deleted = await redis.del(...waiting);
+        }
+      }
+      expect(deleted).toBeGreaterThan(0);
+      const ids = await sending;
+      for (const id of ids) await stack.waitFor(id, ACCEPTED, 90_000);
+      await expectEachSentOnce(stack, ids);
+    } finally {
+      redis.disconnect();
+      await stack.close();
+    }
+  }, 150_000);
 });
 
 describe('TWILIO_MPS', () => {

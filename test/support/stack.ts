@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import type { Env } from '../../src/config/env-reader';
 import type { SimConfig } from '../../src/simulator/sim-config';
@@ -42,7 +43,7 @@ export class Stack {
   static async start(
     env: Env = {},
     sim: Partial<SimConfig> = {},
-    options: { listen?: boolean } = {},
+    options: { listen?: boolean; logger?: Logger } = {},
   ): Promise<Stack> {
     const simulator = await startSimulator('http://127.0.0.1:9', {
       callbackDelayMs: { min: 0, max: 5 },
@@ -56,7 +57,7 @@ export class Stack {
       ...env,
     });
     simulator.simulator.context.options.publicBaseUrl = config.publicBaseUrl;
-    const test = await startTestApp(env, config);
+    const test = await startTestApp(env, config, options.logger);
     if (options.listen) {
       await test.app.listen({ port: 0, host: '127.0.0.1' });
       const address = test.app.getHttpAdapter().getInstance().server.address();
