@@ -33,13 +33,13 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
   });
 
   app.get('/__sim/messages', () => ({
-    messages: ctx.store.all().map((message) => ({
+    messages: ctx.store.truth().map((message) => ({
       sid: message.sid,
       mid: message.mid,
       to: message.to,
       from: message.from,
-      body: message.body,
-      contentSid: message.contentSid,
+      body: 'body' in message ? message.body : null,
+      contentSid: 'contentSid' in message ? message.contentSid : null,
       status: message.status,
       errorCode: message.errorCode,
       createdAt: message.createdAt.toISOString(),
@@ -48,7 +48,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
   }));
 
   app.get('/__sim/stats', () => ({
-    messages: ctx.store.all().length,
+    messages: ctx.store.size,
     createCalls: ctx.store.createCalls,
     callbacks: ctx.store.callbacks,
   }));

@@ -20,6 +20,7 @@ describe('sim config', () => {
       burst429: { every: 0, retryAfterS: 1 },
       apiDelayMs: 0,
       callbackConcurrency: 1_024,
+      retainS: 3_600,
     });
   });
 
@@ -37,6 +38,8 @@ describe('sim config', () => {
     [{ callbackDelayMs: { min: 10, max: 5 } }, /min must not exceed max/],
     [{ unknown: 1 }, /unknown: unknown setting/],
     [{ apiDelayMs: 60_001 }, /apiDelayMs/],
+    [{ retainS: -1 }, /retainS/],
+    [{ retainS: 1.5 }, /retainS/],
     [{ apiDelayMs: -1 }, /apiDelayMs/],
     [[1], /JSON object/],
   ])('should refuse %p', (patch, message) => {
@@ -59,6 +62,7 @@ describe('sim config', () => {
       'SIM_BURST429_RETRY_AFTER_S',
       'SIM_API_DELAY_MS',
       'SIM_CALLBACK_CONCURRENCY',
+      'SIM_RETAIN_S',
     ]);
     const config = simConfigFromEnv({
       SIM_CALLBACK_DELAY_MS_MIN: '0',

@@ -15,6 +15,11 @@ export interface SimConfig {
   apiDelayMs: number;
   /** Connections at once toward the app for callbacks and inbound webhooks. */
   callbackConcurrency: number;
+  /**
+   * Seconds after which a message whose life is over leaves the REST resource (fetch 404) and
+   * only its truth stays (`/__sim/messages`): a long run's memory stays small. 0: never.
+   */
+  retainS: number;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -29,6 +34,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   burst429: { every: 0, retryAfterS: 1 },
   apiDelayMs: 0,
   callbackConcurrency: 1_024,
+  retainS: 3_600,
 };
 
 export class SimConfigError extends Error {}
@@ -56,6 +62,7 @@ const RULES: Record<string, [Check, string]> = {
     (v) => nonNegativeInt(v) && (v as number) >= 1 && (v as number) <= 100_000,
     'a whole number of connections from 1 to 100000',
   ],
+  retainS: [nonNegativeInt, 'whole seconds ≥ 0 (0 = keep every message)'],
 };
 
 /** A partial merge (POST /__sim/config): unknown or invalid fields are refused, naming them. */

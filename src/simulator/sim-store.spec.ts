@@ -56,3 +56,60 @@ describe('SimStore create counts', () => {
     expect(store.createCounts()).toEqual([]);
   });
 });
+
+describe('SimStore retire', () => {
+  const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+  const made = (mid: string, createdMs: number, updatedMs: number, status = 'read') => ({
+    ...message(mid),
+    status,
+    createdAt: at(createdMs),
+    updatedAt: at(updatedMs),
+  });
+
+  it('should take messages whose life ended before the cutoff out of the resource, keeping their truth', () => {
+    const store = new SimStore();
+    const old = made('a', 0, 5_000);
+    const stillChanging = made('b', 1_000, 20_000, 'delivered');
+    const recent = made('c', 15_000, 16_000);
+    [old, stillChanging, recent].forEach((entry) => store.add(entry));
+    store.recordCreateCall('a', old.to);
+
+    expect(store.retire(at(10_000).getTime())).toBe(1);
+    expect(store.get(old.sid)).toBeUndefined();
+    expect(store.get(stillChanging.sid)).toBe(stillChanging);
+    expect(store.get(recent.sid)).toBe(recent);
+    expect(store.all().map((entry) => entry.mid)).toEqual(['b', 'c']);
+    expect(store.size).toBe(3);
+    expect(store.truth().map((entry) => [entry.mid, entry.status])).toEqual([
+      ['a', 'read'],
+      ['b', 'delivered'],
+      ['c', 'read'],
+    ]);
+    expect(store.truth()[0]).toEqual({
+      sid: old.sid,
+      mid: 'a',
+      to: old.to,
+      from: old.from,
+      status: 'read',
+      errorCode: null,
+      createdAt: old.createdAt,
+    });
+    expect(store.createCounts()).toEqual([
+      { mid: 'a', to: old.to, count: 1, accepted: 1 },
+      expect.anything(),
+      expect.anything(),
+    ]);
+    // Walked once: a later call goes on from the first message not yet due.
+    expect(store.retire(at(17_000).getTime())).toBe(1);
+    expect(store.all().map((entry) => entry.mid)).toEqual(['b']);
+  });
+
+  it('should forget the retired ones on reset', () => {
+    const store = new SimStore();
+    store.add(made('a', 0, 1));
+    store.retire(at(10).getTime());
+    store.reset();
+    expect(store.size).toBe(0);
+    expect(store.truth()).toEqual([]);
+  });
+});

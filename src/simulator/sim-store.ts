@@ -73,9 +73,31 @@ export function emptyCallbackStats(): CallbackStats {
   };
 }
 
-/** Everything the simulator has accepted, newest last, and the create calls per mid. */
+/**
+ * What the truth keeps of a message retired from the REST resource (SimStore.retire): enough to
+ * say what became of it, not its content.
+ */
+export interface RetiredMessage {
+  sid: string;
+  mid: string | null;
+  to: string;
+  from: string;
+  status: string;
+  errorCode: number | null;
+  createdAt: Date;
+}
+
+/**
+ * Everything the simulator has accepted, newest last, and the create calls per mid. Messages
+ * done long ago are retired (`retire`): they leave the REST resource and only their truth stays,
+ * so a long run's memory grows by a few hundred bytes a message instead of its whole resource.
+ */
 export class SimStore {
   private readonly messages = new Map<string, SimMessage>();
+  /** Sids in creation order, from `retiredUpTo` on not yet looked at by retire(). */
+  private order: string[] = [];
+  private retiredUpTo = 0;
+  private retired: RetiredMessage[] = [];
   private readonly creates = new Map<string, CreateCount>();
   private readonly running = new Set<Promise<void>>();
   private controller = SimStore.newController();
@@ -110,6 +132,7 @@ export class SimStore {
   /** A message created: `accepted` for its mid (its create call was recorded first). */
   add(message: SimMessage): void {
     this.messages.set(message.sid, message);
+    this.order.push(message.sid);
     if (message.mid === null) return;
     const entry = this.createsOf(message.mid);
     entry.accepted += 1;
@@ -129,8 +152,53 @@ export class SimStore {
     return this.messages.get(sid);
   }
 
+  /** The REST resource: every message not retired, oldest first. */
   all(): SimMessage[] {
     return [...this.messages.values()];
+  }
+
+  /** The truth: every message ever accepted, the retired ones as their truth, oldest first. */
+  truth(): (SimMessage | RetiredMessage)[] {
+    return [...this.retired, ...this.messages.values()];
+  }
+
+  /** How many messages were ever accepted (retired or not). */
+  get size(): number {
+    return this.retired.length + this.messages.size;
+  }
+
+  /**
+   * Retires the messages created and last changed before `before` (ms): their life is over, so
+   * they leave the REST resource (a fetch answers 404) and their truth is kept compactly. Walks
+   * from where the last call stopped; stops at the first message created later. A message still
+   * changing by then is left where it is.
+   */
+  retire(before: number): number {
+    let count = 0;
+    while (this.retiredUpTo < this.order.length) {
+      const sid = this.order[this.retiredUpTo];
+      const message = this.messages.get(sid);
+      if (message && message.createdAt.getTime() >= before) break;
+      this.retiredUpTo += 1;
+      if (!message || message.updatedAt.getTime() >= before) continue;
+      this.messages.delete(sid);
+      this.retired.push({
+        sid,
+        mid: message.mid,
+        to: message.to,
+        from: message.from,
+        status: message.status,
+        errorCode: message.errorCode,
+        createdAt: message.createdAt,
+      });
+      count += 1;
+    }
+    // The walked part of the order is dropped now and then, not on every call.
+    if (this.retiredUpTo > 10_000) {
+      this.order = this.order.slice(this.retiredUpTo);
+      this.retiredUpTo = 0;
+    }
+    return count;
   }
 
   /** In the order of each mid's first create call. */
@@ -142,6 +210,9 @@ export class SimStore {
     this.controller.abort();
     this.controller = SimStore.newController();
     this.messages.clear();
+    this.order = [];
+    this.retiredUpTo = 0;
+    this.retired = [];
     this.creates.clear();
     this.createCalls = 0;
     this.callbacks = emptyCallbackStats();

@@ -13,6 +13,9 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** How often retired messages are looked for. */
+const RETIRE_EVERY_MS = 5_000;
+
 export type SimLogger = (entry: Record<string, unknown>, message: string) => void;
 
 /**
@@ -38,6 +41,12 @@ export function createSimulator(
   );
   registerTwilioApi(app, context);
   registerControlApi(app, context);
+  // Messages whose life ended `retainS` ago leave the resource; their truth stays.
+  const retiring = setInterval(() => {
+    const retainS = context.config.retainS;
+    if (retainS > 0) context.store.retire(Date.now() - retainS * 1000);
+  }, RETIRE_EVERY_MS);
+  retiring.unref();
   return {
     app,
     context,
@@ -46,6 +55,7 @@ export function createSimulator(
       return address.replace('localhost', '127.0.0.1');
     },
     async close(): Promise<void> {
+      clearInterval(retiring);
       context.store.reset();
       await app.close();
     },

@@ -256,7 +256,12 @@ describe('catch-up after a fault of ours (real processes, default settings)', ()
         `PostgreSQL cut 8 s: ${fleet.ids.length} messages true ${(ms / 1000).toFixed(1)} s after it came back; ` +
           `${fleet.failedCallbacks()} callbacks lost\n`,
       );
-      expect((await fleet.windows()).map((window) => window.reason)).toContain('shedding');
+      // Seen as the webhooks answering 503 (shedding) or as beats that could not be written
+      // (postgres), whichever recorded it first (one fault is recorded once: integration test).
+      const reasons = (await fleet.windows()).map((window) => window.reason);
+      expect(
+        reasons.filter((reason) => ['shedding', 'postgres'].includes(reason)).length,
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       await fleet.close();
       await db.stop();
