@@ -1,5 +1,43 @@
 import { QueryFailedError } from 'typeorm';
-import { isDatabaseUnreachable, isNotWritten, mayBelongToOneItem } from './postgres-errors';
+import {
+  isDatabaseGone,
+  isDatabaseUnreachable,
+  isNotWritten,
+  mayBelongToOneItem,
+} from './postgres-errors';
+
+describe('isDatabaseGone (an outage: answered 503 on every route)', () => {
+  const pgError = (message: string, code?: string) =>
+    Object.assign(new Error(message), code === undefined ? {} : { code });
+  const typeOrmError = (driverError: Error) => new QueryFailedError('SELECT …', [], driverError);
+
+  it.each([
+    [
+      'a dropped connection mid-statement',
+      typeOrmError(pgError('Connection terminated unexpectedly')),
+    ],
+    ['a server shut down with -m immediate (57P01)', typeOrmError(pgError('x', '57P01'))],
+    ['a crash of another backend (57P02)', typeOrmError(pgError('x', '57P02'))],
+    ['a broken socket (08006)', typeOrmError(pgError('x', '08006'))],
+    ['a reset connection', pgError('read ECONNRESET', 'ECONNRESET')],
+    ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+    ['a server starting up (57P03)', typeOrmError(pgError('x', '57P03'))],
+  ])('should be true for %s', (_label, error) => {
+    expect(isDatabaseGone(error)).toBe(true);
+  });
+
+  it.each([
+    [
+      'a full pool of our own (a leak or a lock)',
+      pgError('timeout exceeded when trying to connect'),
+    ],
+    ['a unique violation', typeOrmError(pgError('duplicate key', '23505'))],
+    ['a statement timeout (a slow query, not an outage)', typeOrmError(pgError('x', '57014'))],
+    ['anything else', new Error('boom')],
+  ])('should be false for %s', (_label, error) => {
+    expect(isDatabaseGone(error)).toBe(false);
+  });
+});
 
 describe('isNotWritten (a write that certainly did not happen)', () => {
   const pgError = (message: string, code?: string) =>

@@ -70,6 +70,40 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return databaseFailure(error, UNREACHABLE_CODES, NOT_WRITTEN_MESSAGES);
 }
 
+// The connection went away under a statement: the server shut down or crashed (admin_shutdown,
+// crash_shutdown), the socket broke (connection_failure and kin, a reset). The statement may or
+// may not have committed.
+const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set([
+  '57P01',
+  '57P02',
+  '08000',
+  '08003',
+  '08006',
+  'ECONNRESET',
+  'EPIPE',
+]);
+const CONNECTION_LOST_MESSAGES: ReadonlySet<string> = new Set([
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+]);
+// Gone: lost under a statement, refused, starting up, out of connections, or a new connection
+// that never completed. Not a full pool of our own (a wait for one of our connections is a
+// leak or a lock on a write path: still a 500 there).
+const GONE_CODES: ReadonlySet<string> = new Set([...CONNECTION_LOST_CODES, ...UNREACHABLE_CODES]);
+const GONE_MESSAGES: ReadonlySet<string> = new Set([
+  ...CONNECTION_LOST_MESSAGES,
+  'Connection terminated due to connection timeout',
+]);
+
+/**
+ * The database went away under the request, or could not be reached at all: an outage, not a
+ * bug — answered 503 on every route (common/errors/error-response.ts). Whether a write happened
+ * is not known (see isNotWritten for the cases where it certainly did not).
+ */
+export function isDatabaseGone(error: unknown): boolean {
+  return databaseFailure(error, GONE_CODES, GONE_MESSAGES);
+}
+
 /** A statement timeout, a full pool or an unreachable server, however TypeORM or pg wrap it. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   return databaseFailure(error, UNAVAILABLE_CODES, UNAVAILABLE_MESSAGES);

@@ -145,6 +145,21 @@ describe('mapError on the API read path', () => {
   });
 
   it.each([
+    [
+      'a connection lost under a write',
+      typeOrmError(pgError('Connection terminated unexpectedly')),
+    ],
+    ['a server shut down (57P01)', typeOrmError(pgError('terminating connection', '57P01'))],
+    ['a refused connection', pgError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')],
+  ])('should answer %s on any route with 503 and Retry-After, never 500', (_label, error) => {
+    const mapped = mapError(error);
+    expect(mapped.internal).toBe(false);
+    expect(mapped.body).toMatchObject({ statusCode: 503, code: 'SERVICE_UNAVAILABLE' });
+    expect(mapped.headers).toEqual({ 'retry-after': '5' });
+    expect(mapped.body.message).not.toMatch(/terminat|ECONNREFUSED|5432/);
+  });
+
+  it.each([
     ['a syntax error (42601)', typeOrmError(pgError('syntax error at or near "x"', '42601'))],
     ['a thrown bug', new TypeError("Cannot read properties of undefined (reading 'total')")],
   ])('should hide %s on the read path behind 500 INTERNAL', (_label, cause) => {

@@ -3,7 +3,11 @@ import type { FieldError } from './app.exception';
 import { AppException } from './app.exception';
 import { codeForStatus, ERROR_STATUS, ErrorCode } from './error-code';
 import { ReadQueryException } from './read-query.exception';
-import { isDatabaseUnavailable, isDataException } from '../../database/postgres-errors';
+import {
+  isDatabaseGone,
+  isDatabaseUnavailable,
+  isDataException,
+} from '../../database/postgres-errors';
 
 /** The HTTP contract's error shape (docs/api.md §2). */
 export interface ErrorBody {
@@ -58,6 +62,18 @@ export function mapError(exception: unknown): MappedError {
     // A value the database cannot store (a NUL byte, an out-of-range number…): the client's
     // input, not our fault, and never a 500.
     return build(400, ErrorCode.BadRequest, 'The request contains a value that cannot be stored.');
+  }
+  if (isDatabaseGone(exception)) {
+    // PostgreSQL restarted or unreachable: an outage every route answers alike. A write caught
+    // in it may or may not have committed: a send retried with its Idempotency-Key gets its
+    // first answer if it did.
+    return build(
+      503,
+      ErrorCode.ServiceUnavailable,
+      'The database connection was lost; the request may not have completed. Retry later (a send with the same Idempotency-Key).',
+      undefined,
+      { 'retry-after': String(READ_RETRY_AFTER_SECONDS) },
+    );
   }
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
