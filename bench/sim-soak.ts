@@ -2,7 +2,8 @@
 // side, each taking BENCH_SOAK_RATE creates a second (100) for BENCH_SOAK_MINUTES (8), their
 // callbacks answered 204 by a small receiver: one retires messages BENCH_SOAK_RETAIN_S (60)
 // after their life ended (SIM_RETAIN_S), the other keeps every message (SIM_RETAIN_S=0, the
-// simulator before retiring existed). Their resident memory every 30 s, side by side. Every
+// simulator before retiring existed). Their resident memory and their heap after a full
+// collection (what is kept, not garbage) every 30 s, side by side. Every
 // request is bounded (5 s); what failed is counted and printed; the run always ends.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -47,6 +48,8 @@ async function startSim(
       LOG_LEVEL: 'warn',
     },
     join(LOGS, `${stamp}-${name}.log`),
+    // /__sim/stats then reports the heap after a full collection: what is kept, not garbage.
+    ['--expose-gc'],
   );
   await sim.waitFor(/Twilio simulator listening/, 30_000).catch(() => undefined);
   for (let i = 0; i < 100; i += 1) {
@@ -103,12 +106,19 @@ async function main(): Promise<void> {
     }
   };
   const rows: string[] = [];
-  const sample = (seconds: number) =>
+  const heapMb = (port: number) =>
+    fetch(`http://127.0.0.1:${port}/__sim/stats`, { signal: AbortSignal.timeout(5_000) })
+      .then((response) => response.json() as Promise<{ memory: { heapUsedMb: number } }>)
+      .then((stats) => String(stats.memory.heapUsedMb))
+      .catch(() => '?');
+  const sample = async (seconds: number) => {
+    const heaps = await Promise.all(sims.map((sim) => heapMb(sim.port)));
     rows.push(
-      `| ${seconds} | ${sims.map((sim) => rssMb(sim.process.child.pid)).join(' | ')} | ${created.toLocaleString('en-US')} |`,
+      `| ${seconds} | ${sims.map((sim, index) => `${rssMb(sim.process.child.pid)} / ${heaps[index]}`).join(' | ')} | ${created.toLocaleString('en-US')} |`,
     );
+  };
   const started = Date.now();
-  sample(0);
+  await sample(0);
   let nextSample = SAMPLE_MS;
   const tickMs = 100;
   const perTick = RATE / (1000 / tickMs);
@@ -124,14 +134,14 @@ async function main(): Promise<void> {
     );
     const elapsed = Date.now() - started;
     if (elapsed >= nextSample) {
-      sample(Math.round(elapsed / 1000));
+      await sample(Math.round(elapsed / 1000));
       nextSample += SAMPLE_MS;
     }
     const wait = tickMs - ((Date.now() - started) % tickMs);
     await sleep(wait);
   }
   await sleep(2_000);
-  sample(Math.round((Date.now() - started) / 1000));
+  await sample(Math.round((Date.now() - started) / 1000));
   const stats = await Promise.all(
     sims.map((sim) =>
       fetch(`http://127.0.0.1:${sim.port}/__sim/stats`, { signal: AbortSignal.timeout(5_000) })
@@ -148,7 +158,7 @@ async function main(): Promise<void> {
     [
       `simulator soak: ${RATE} creates/s to each of two simulators for ${MINUTES} min`,
       '',
-      `| s | RSS MB, ${sims.map((sim) => sim.label).join(' | RSS MB, ')} | creates (both) |`,
+      `| s | ${sims.map((sim) => `${sim.label}: RSS / heap kept, MB`).join(' | ')} | creates (both) |`,
       `|---|${sims.map(() => '---').join('|')}|---|`,
       ...rows,
       '',

@@ -43,11 +43,13 @@ export function registerControlApi(app: FastifyInstance, ctx: SimContext): void 
       status: message.status,
       errorCode: message.errorCode,
       createdAt: message.createdAt.toISOString(),
+      droppedCallbacks: message.droppedCallbacks,
     })),
     creates: ctx.store.createCounts(),
   }));
 
   app.get('/__sim/stats', () => ({
+    memory: memoryNow(),
     messages: ctx.store.size,
     createCalls: ctx.store.createCalls,
     callbacks: ctx.store.callbacks,
@@ -142,4 +144,16 @@ function contentTypeOf(url: string): string {
     ogg: 'audio/ogg',
   };
   return types[extension ?? ''] ?? 'application/octet-stream';
+}
+
+/**
+ * The simulator's memory in MB: resident, and the V8 heap in use — after a full collection when
+ * the process runs with --expose-gc (npm run bench:sim-soak does), so it is what is kept, not
+ * garbage waiting for a collection.
+ */
+function memoryNow(): { rssMb: number; heapUsedMb: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const usage = process.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+  return { rssMb: mb(usage.rss), heapUsedMb: mb(usage.heapUsed) };
 }

@@ -18,7 +18,10 @@ export function runLifecycle(ctx: SimContext, message: SimMessage): void {
   for (const event of planLifecycle(ctx.config, ctx.random)) {
     actions.push({ atMs: event.atMs, event, callback: false });
     if (message.statusCallback === null) continue;
-    if (event.callbackAtMs.length === 0) stats.dropped += 1;
+    if (event.callbackAtMs.length === 0) {
+      stats.dropped += 1;
+      message.droppedCallbacks += 1;
+    }
     stats.duplicated += Math.max(0, event.callbackAtMs.length - 1);
     stats.planned += event.callbackAtMs.length;
     for (const atMs of event.callbackAtMs) actions.push({ atMs, event, callback: true });

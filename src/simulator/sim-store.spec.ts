@@ -20,6 +20,7 @@ function message(mid: string | null, to = 'whatsapp:+14155550100'): SimMessage {
     createdAt: now,
     sentAt: null,
     updatedAt: now,
+    droppedCallbacks: 0,
   };
 }
 
@@ -93,6 +94,7 @@ describe('SimStore retire', () => {
       status: 'read',
       errorCode: null,
       createdAt: old.createdAt,
+      droppedCallbacks: 0,
     });
     expect(store.createCounts()).toEqual([
       { mid: 'a', to: old.to, count: 1, accepted: 1 },

@@ -20,6 +20,17 @@ export interface SimMessage {
   createdAt: Date;
   sentAt: Date | null;
   updatedAt: Date;
+  /** Status callbacks its life did not send, on purpose (dropRate). */
+  droppedCallbacks: number;
+}
+
+/**
+ * A string of its own: V8 keeps a substring as a slice of its parent (a form value slices the
+ * whole request body, a mid the whole callback URL), so what is kept for long is copied first,
+ * or each kept message would hold its whole request.
+ */
+function own<T extends string | null>(value: T): T {
+  return (value === null ? null : Buffer.from(value, 'utf8').toString('utf8')) as T;
 }
 
 export function newSid(prefix: string): string {
@@ -85,6 +96,7 @@ export interface RetiredMessage {
   status: string;
   errorCode: number | null;
   createdAt: Date;
+  droppedCallbacks: number;
 }
 
 /**
@@ -126,7 +138,7 @@ export class SimStore {
     if (mid === null) return;
     const entry = this.createsOf(mid);
     entry.count += 1;
-    entry.to ??= to;
+    entry.to ??= own(to);
   }
 
   /** A message created: `accepted` for its mid (its create call was recorded first). */
@@ -136,14 +148,14 @@ export class SimStore {
     if (message.mid === null) return;
     const entry = this.createsOf(message.mid);
     entry.accepted += 1;
-    entry.to ??= message.to;
+    entry.to ??= own(message.to);
   }
 
   private createsOf(mid: string): CreateCount {
     let entry = this.creates.get(mid);
     if (!entry) {
-      entry = { mid, to: null, count: 0, accepted: 0 };
-      this.creates.set(mid, entry);
+      entry = { mid: own(mid), to: null, count: 0, accepted: 0 };
+      this.creates.set(entry.mid, entry);
     }
     return entry;
   }
@@ -183,13 +195,14 @@ export class SimStore {
       if (!message || message.updatedAt.getTime() >= before) continue;
       this.messages.delete(sid);
       this.retired.push({
-        sid,
-        mid: message.mid,
-        to: message.to,
-        from: message.from,
+        sid: own(sid),
+        mid: own(message.mid),
+        to: own(message.to),
+        from: own(message.from),
         status: message.status,
         errorCode: message.errorCode,
         createdAt: message.createdAt,
+        droppedCallbacks: message.droppedCallbacks,
       });
       count += 1;
     }

@@ -118,6 +118,7 @@ function createMessage(
     createdAt: now,
     sentAt: null,
     updatedAt: now,
+    droppedCallbacks: 0,
   };
   ctx.store.add(message);
   // The answer shows the initial status, whatever the life below does in the meantime.
