@@ -1,5 +1,5 @@
-// Four projects: unit specs beside the code in src/ (*.spec.ts); under test/, static checks of
-// what ships (Dockerfile, compose file, k8s manifests, monitoring: they start no app,
+// Four projects: unit specs beside the code in src/ and bench/ (*.spec.ts); under test/, static
+// checks of what ships (Dockerfile, compose file, k8s manifests, monitoring: they start no app,
 // *.static-spec.ts), integration specs against the real PostgreSQL and Redis
 // (*.integration-spec.ts) and e2e specs that start the app (*.e2e-spec.ts).
 // One database per run (global setup), one Redis/BullMQ prefix per test file (test/support).
@@ -18,7 +18,11 @@ module.exports = {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30_000,
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'],
+    },
     {
       ...base,
       displayName: 'static',

@@ -130,7 +130,7 @@ export function loadConfig(env: Env, now: Date = new Date()): AppConfig {
     },
     delivery: {
       stuckAfterSeconds: reader.value('STUCK_AFTER', int(1, 30 * 86_400), '600'),
-      reconcileEverySeconds: reader.value('RECONCILE_EVERY', int(1, 86_400), '60'),
+      reconcileEverySeconds: reader.value('RECONCILE_EVERY', int(1, 86_400), '30'),
       reconcileAfterSeconds: reader.value('RECONCILE_AFTER', int(0, 30 * 86_400), '120'),
       reconcileBackoffSeconds: [300, 900, 3_600, 21_600, 86_400],
       reconcileGiveUpSeconds: 7 * 86_400,
