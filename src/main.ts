@@ -12,6 +12,9 @@ import { loadConfig } from './config/load-config';
 import { processEnv } from './config/process-env';
 import { DatabaseUnreachableError } from './database/database-setup';
 
+/** Connections waiting to be accepted at most (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
+
 async function main(): Promise<void> {
   const env = processEnv();
   const bootedAt = new Date();
@@ -28,7 +31,10 @@ async function main(): Promise<void> {
       logger,
       simulator && (() => simulator.close()),
     );
-    await app.listen({ port: config.port, host: '0.0.0.0' });
+    // Node's default accept queue (511) overflows when Twilio opens hundreds of connections at
+    // once: the kernel drops the handshake's last step, the sender's request waits unseen and its
+    // read timeout runs out. The kernel caps this at net.core.somaxconn.
+    await app.listen({ port: config.port, host: '0.0.0.0', backlog: LISTEN_BACKLOG });
     const address = app.getHttpAdapter().getInstance().server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;
     logger.info({ port, role: config.role, env: config.nodeEnv }, 'Listening');

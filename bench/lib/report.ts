@@ -64,7 +64,7 @@ export function table(scenarios: Scenarios): string {
   const e2e = scenarios.endToEnd;
   if (e2e) {
     rows.push([
-      `endToEnd (${fmt(e2e.messages)} msgs, drain ${e2e.drainSeconds} s; failed callbacks ${e2e.callbacksFailed ?? '?'}, reconciled ${e2e.reconciled}; paced ${JSON.stringify(e2e.pacedSeconds ?? {})} s)`,
+      `endToEnd (${fmt(e2e.messages)} msgs, drain ${e2e.drainSeconds} s; failed callbacks ${e2e.callbacksFailed ?? '?'}, reconciled ${e2e.reconciled}; listen overflows ${e2e.listenOverflows ?? '?'}; paced ${JSON.stringify(e2e.pacedSeconds ?? {})} s)`,
       `${fmt(e2e.messagesPerSec)} msg/s`,
       '',
       '',

@@ -3,6 +3,7 @@
 // api). mps and scaleOut measure their runs the same way. deliveryMetrics follows on the same
 // api process, over everything seeded and sent until then.
 import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
 import type { Client } from 'pg';
 import { sendRequests } from '../lib/api-client';
 import { startApp, stopAndRecord } from '../lib/apps';
@@ -33,6 +34,11 @@ export interface EndToEndRun {
   callbacksFailed: number | null;
   /** Statuses the reconciler wrote for the run's messages: 0 means final through callbacks alone. */
   reconciled: number;
+  /**
+   * Connections the kernel dropped during the run because an accept queue was full (the
+   * machine's TcpExt ListenOverflows; any process), or null where it cannot be read.
+   */
+  listenOverflows: number | null;
   /** Not every accepted send was final by the deadline. */
   timedOut?: true;
   /** When timed out: the messages not final, by status. */
@@ -80,6 +86,7 @@ export async function endToEnd(
   simPort?: number,
 ): Promise<EndToEndRun> {
   const statsBefore = simPort ? await simStats(simPort) : undefined;
+  const overflowsBefore = listenOverflows();
   const t0 = Date.now();
   let next = 0;
   const posted = await autocannon({
@@ -119,6 +126,7 @@ export async function endToEnd(
     [reference],
   );
   const reconciled = Number(reconciledRows[0].n);
+  const overflowsAfter = listenOverflows();
   if (finished && (callbacksFailed ?? 0) + reconciled > 0) {
     log(
       `${reference}: every message final, but ${callbacksFailed ?? 0} status callbacks failed and ` +
@@ -153,8 +161,24 @@ export async function endToEnd(
     drainSeconds: round((end - postedAt) / 1000, 2),
     callbacksFailed,
     reconciled,
+    listenOverflows:
+      overflowsBefore === null || overflowsAfter === null ? null : overflowsAfter - overflowsBefore,
     ...(finished ? {} : { timedOut: true as const, notFinal }),
   };
+}
+
+/** The machine's TcpExt ListenOverflows (/proc/net/netstat), or null off Linux. */
+function listenOverflows(): number | null {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const header = lines.findIndex((line) => line.startsWith('TcpExt:'));
+    const names = lines[header].split(/\s+/);
+    const values = lines[header + 1].split(/\s+/);
+    const value = Number(values[names.indexOf('ListenOverflows')]);
+    return Number.isFinite(value) ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The simulator's counters (GET /__sim/stats), or why they could not be read. */

@@ -51,7 +51,7 @@ export function createSimulator(
     app,
     context,
     async listen(port: number, host = '127.0.0.1'): Promise<string> {
-      const address = await app.listen({ port, host });
+      const address = await app.listen({ port, host, backlog: 4096 });
       return address.replace('localhost', '127.0.0.1');
     },
     async close(): Promise<void> {

@@ -86,13 +86,7 @@ describe('what each ROLE runs', () => {
 
       // Every job draws from the send budget: six jobs at two a second are spaced 500 ms apart,
       // 2.5 s from the first to the last. (Their messages do not exist, so each job does nothing.)
-      const done: number[] = [];
-      worker.on('completed', () => done.push(Date.now()));
-      worker.on('failed', () => done.push(Date.now()));
-      const queue = test.app.get(OutboundQueue, { strict: false });
-      for (let i = 0; i < 6; i += 1) expect(await queue.enqueue(randomUUID(), 1)).toBe(true);
-      for (let i = 0; i < 200 && done.length < 6; i += 1) await sleep(50);
-      expect(done).toHaveLength(6);
+      const done = await sixJobs(test);
       expect(done[5] - done[0]).toBeGreaterThanOrEqual(2000);
 
       const live = await test.app.inject({ method: 'GET', url: '/api/v1/health/live' });
@@ -126,13 +120,7 @@ describe('what each ROLE runs', () => {
       const { worker } = test.app.get(OutboundProcessor, { strict: false });
       expect(worker.concurrency).toBe(test.config.sending.workerConcurrency);
       await worker.waitUntilReady();
-      const done: number[] = [];
-      worker.on('completed', () => done.push(Date.now()));
-      worker.on('failed', () => done.push(Date.now()));
-      const queue = test.app.get(OutboundQueue, { strict: false });
-      for (let i = 0; i < 6; i += 1) expect(await queue.enqueue(randomUUID(), 1)).toBe(true);
-      for (let i = 0; i < 200 && done.length < 6; i += 1) await sleep(50);
-      expect(done).toHaveLength(6);
+      await sixJobs(test);
       expect(await redis.keys(`${test.config.redis.keyPrefix}{send-budget:*}:next`)).toEqual([]);
     } finally {
       redis.disconnect();
@@ -140,6 +128,19 @@ describe('what each ROLE runs', () => {
     }
   });
 });
+
+/** Six jobs for messages that do not exist (each does nothing): when each finished. */
+async function sixJobs(test: TestApp): Promise<number[]> {
+  const { worker } = test.app.get(OutboundProcessor, { strict: false });
+  const done: number[] = [];
+  worker.on('completed', () => done.push(Date.now()));
+  worker.on('failed', () => done.push(Date.now()));
+  const queue = test.app.get(OutboundQueue, { strict: false });
+  for (let i = 0; i < 6; i += 1) expect(await queue.enqueue(randomUUID(), 1)).toBe(true);
+  for (let i = 0; i < 200 && done.length < 6; i += 1) await sleep(50);
+  expect(done).toHaveLength(6);
+  return done;
+}
 
 describe('a worker shutting down while Redis is away', () => {
   it('should close at once instead of waiting for Redis', async () => {

@@ -158,36 +158,22 @@ describe('catch-up windows', () => {
     expect(window?.reason).toBe('heartbeat');
     expect(await windows.lease(60_000)).toBeNull();
     const messages = new ReconcileRepository(dataSource);
-    const leased = await messages.leaseInWindow({
-      from: window!.from,
-      to: window!.to,
-      lookbackSeconds: 3_600,
-      readLookbackSeconds: 600,
-      limit: 100,
-      leaseMs: 60_000,
-    });
+    const leaseInWindow = () =>
+      messages.leaseInWindow({
+        from: window!.from,
+        to: window!.to,
+        lookbackSeconds: 3_600,
+        readLookbackSeconds: 600,
+        limit: 100,
+        leaseMs: 60_000,
+      });
+    const leased = await leaseInWindow();
     expect(leased.map((message) => message.id).sort()).toEqual([...covered].sort());
     expect(leased.map((message) => message.id)).not.toEqual(expect.arrayContaining(outside));
     // Leased: a second look finds none until they are given back.
-    expect(
-      await messages.leaseInWindow({
-        ...window!,
-        lookbackSeconds: 3_600,
-        readLookbackSeconds: 600,
-        limit: 100,
-        leaseMs: 60_000,
-      }),
-    ).toEqual([]);
+    expect(await leaseInWindow()).toEqual([]);
     await messages.release(covered);
-    expect(
-      await messages.leaseInWindow({
-        ...window!,
-        lookbackSeconds: 3_600,
-        readLookbackSeconds: 600,
-        limit: 100,
-        leaseMs: 60_000,
-      }),
-    ).toHaveLength(covered.length);
+    expect(await leaseInWindow()).toHaveLength(covered.length);
     await windows.finish(window!.id, covered.length);
     expect(await windows.lease(60_000)).toBeNull();
   });

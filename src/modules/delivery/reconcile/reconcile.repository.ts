@@ -37,24 +37,14 @@ export class ReconcileRepository {
     leaseMs: number;
     passStartedAt: Timestamp | null;
   }): Promise<LeasedMessage[]> {
-    return returning<LeasedMessage>(
-      this.dataSource,
-      `UPDATE whatsapp_messages
-          SET reconcile_lease_until = now() + $4 * interval '1 millisecond'
-        WHERE id IN (
-          SELECT id FROM whatsapp_messages
-           WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
-             AND ((${notFinalSql()}
-                   AND ${reconcileDueSql(options.afterSeconds, options.backoffSeconds, options.giveUpSeconds)})
-               OR ($2 AND status = 'delivered' AND read_at IS NULL
-                   AND delivered_at < now() - $1 * interval '1 second'
-                   AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
-             AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
-             AND ($5::timestamptz IS NULL OR reconciled_at IS NULL OR reconciled_at < $5)
-           ORDER BY reconciled_at NULLS FIRST, created_at
-           LIMIT $3
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, twilio_sid AS sid, to_json(now()) #>> '{}' AS "leasedAt"`,
+    return this.lease(
+      `((${notFinalSql()}
+          AND ${reconcileDueSql(options.afterSeconds, options.backoffSeconds, options.giveUpSeconds)})
+        OR ($2 AND status = 'delivered' AND read_at IS NULL
+            AND delivered_at < now() - $1 * interval '1 second'
+            AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
+       AND ($5::timestamptz IS NULL OR reconciled_at IS NULL OR reconciled_at < $5)`,
+      'reconciled_at NULLS FIRST, created_at',
       [options.afterSeconds, options.read, options.limit, options.leaseMs, options.passStartedAt],
     );
   }
@@ -76,23 +66,13 @@ export class ReconcileRepository {
     limit: number;
     leaseMs: number;
   }): Promise<LeasedMessage[]> {
-    return returning<LeasedMessage>(
-      this.dataSource,
-      `UPDATE whatsapp_messages
-          SET reconcile_lease_until = now() + $4 * interval '1 millisecond'
-        WHERE id IN (
-          SELECT id FROM whatsapp_messages
-           WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
-             AND created_at <= $2
-             AND ((${notFinalSql()} AND ${CHANGED_AT} >= $1::timestamptz - $5 * interval '1 second')
-               OR (status = 'delivered' AND read_at IS NULL
-                   AND delivered_at >= $1::timestamptz - $6 * interval '1 second'))
-             AND (reconciled_at IS NULL OR reconciled_at < $2)
-             AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
-           ORDER BY created_at
-           LIMIT $3
-             FOR UPDATE SKIP LOCKED)
-        RETURNING id, twilio_sid AS sid, to_json(now()) #>> '{}' AS "leasedAt"`,
+    return this.lease(
+      `created_at <= $2
+       AND ((${notFinalSql()} AND ${CHANGED_AT} >= $1::timestamptz - $5 * interval '1 second')
+         OR (status = 'delivered' AND read_at IS NULL
+             AND delivered_at >= $1::timestamptz - $6 * interval '1 second'))
+       AND (reconciled_at IS NULL OR reconciled_at < $2)`,
+      'created_at',
       [
         options.from,
         options.to,
@@ -101,6 +81,29 @@ export class ReconcileRepository {
         options.lookbackSeconds,
         options.readLookbackSeconds,
       ],
+    );
+  }
+
+  /**
+   * Leases, in ONE statement that commits at once, up to $3 outbound messages with a SID that
+   * match `where` and hold no running lease, in `orderBy` order, for $4 ms on the database's clock;
+   * rows a writer holds are skipped (SKIP LOCKED). The selection's parameters are $1, $2, $5….
+   */
+  private lease(where: string, orderBy: string, parameters: unknown[]): Promise<LeasedMessage[]> {
+    return returning<LeasedMessage>(
+      this.dataSource,
+      `UPDATE whatsapp_messages
+          SET reconcile_lease_until = now() + $4 * interval '1 millisecond'
+        WHERE id IN (
+          SELECT id FROM whatsapp_messages
+           WHERE direction = 'outbound' AND twilio_sid IS NOT NULL
+             AND (reconcile_lease_until IS NULL OR reconcile_lease_until < now())
+             AND ${where}
+           ORDER BY ${orderBy}
+           LIMIT $3
+             FOR UPDATE SKIP LOCKED)
+        RETURNING id, twilio_sid AS sid, to_json(now()) #>> '{}' AS "leasedAt"`,
+      parameters,
     );
   }
 
