@@ -7,7 +7,7 @@
 // request is bounded (5 s); what failed is counted and printed; the run always ends.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startProcess, type BenchProcess } from './lib/processes';
@@ -64,6 +64,8 @@ async function startSim(
 }
 
 async function main(): Promise<void> {
+  // A fresh clone has no logs folder (it is gitignored).
+  mkdirSync(LOGS, { recursive: true });
   const receiver = createServer((request, response) => {
     request.resume();
     request.on('end', () => {

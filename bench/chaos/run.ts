@@ -109,6 +109,8 @@ class Receiver {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
+  // A fresh clone has no logs folder (it is gitignored).
+  mkdirSync(LOGS, { recursive: true });
   log(
     `chaos: ${MESSAGES.toLocaleString('en-US')} sends to ${RECIPIENTS} recipients at TWILIO_MPS=${MPS}`,
   );
