@@ -75,6 +75,9 @@ describe('the reconciler backs off per message', () => {
       seed('queued, created 6 days ago, looked at 25 h ago', 6 * DAY, 25 * 3600, 'queued'),
       seed('sent 73 h ago (final by then), never looked at', 73 * 3600, null),
       seed('delivered 10 min ago (final)', 600, null, 'delivered'),
+      // A catch-up looked 5 s after the change: the first look still comes at RECONCILE_AFTER.
+      seed('looked 5 s after its change, 130 s ago', 130, 125),
+      seed('looked 5 s after its change, 100 s ago', 100, 95),
     ]);
     const leased = new Set(
       (
@@ -103,6 +106,34 @@ describe('the reconciler backs off per message', () => {
       'queued, created 6 days ago, looked at 25 h ago': true,
       'sent 73 h ago (final by then), never looked at': false,
       'delivered 10 min ago (final)': false,
+      'looked 5 s after its change, 130 s ago': true,
+      'looked 5 s after its change, 100 s ago': false,
+    });
+  });
+
+  it('should look once more for a read (RECONCILE_READ) RECONCILE_AFTER after delivery, an earlier look not counting', async () => {
+    const cases = await Promise.all([
+      seed('delivered 130 s ago, looked 5 s after', 130, 125, 'delivered'),
+      seed('delivered 100 s ago, looked 5 s after', 100, 95, 'delivered'),
+      seed('delivered 10 min ago, looked 8 min ago', 600, 480, 'delivered'),
+    ]);
+    const leased = new Set(
+      (
+        await new ReconcileRepository(dataSource).leaseDue({
+          afterSeconds: AFTER,
+          backoffSeconds: BACKOFF,
+          giveUpSeconds: GIVE_UP,
+          read: true,
+          limit: 100_000,
+          leaseMs: 1,
+          passStartedAt: null,
+        })
+      ).map((message) => message.id),
+    );
+    expect(Object.fromEntries(cases.map(([name, id]) => [name, leased.has(id)]))).toEqual({
+      'delivered 130 s ago, looked 5 s after': true,
+      'delivered 100 s ago, looked 5 s after': false,
+      'delivered 10 min ago, looked 8 min ago': false,
     });
   });
 });

@@ -42,7 +42,8 @@ export class ReconcileRepository {
           AND ${reconcileDueSql(options.afterSeconds, options.backoffSeconds, options.giveUpSeconds)})
         OR ($2 AND status = 'delivered' AND read_at IS NULL
             AND delivered_at < now() - $1 * interval '1 second'
-            AND (reconciled_at IS NULL OR reconciled_at < delivered_at)))
+            AND (reconciled_at IS NULL
+                 OR reconciled_at < delivered_at + $1 * interval '1 second')))
        AND ($5::timestamptz IS NULL OR reconciled_at IS NULL OR reconciled_at < $5)`,
       'reconciled_at NULLS FIRST, created_at',
       [options.afterSeconds, options.read, options.limit, options.leaseMs, options.passStartedAt],
@@ -143,8 +144,11 @@ export function reconcileDueSql(after: number, backoff: readonly number[], giveU
   });
   const last = int(backoff.at(-1) ?? 86_400);
   const gap = cases.length === 0 ? last : `(CASE ${cases.join(' ')} ELSE ${last} END)`;
+  // A look before `after` (a catch-up's, seconds after the change) is not the first look: that
+  // one still comes `after` the change, so an early look never delays the healing of a lost one.
   return `(created_at > now() - ${int(giveUp)} * interval '1 second'
-      AND CASE WHEN reconciled_at IS NULL OR reconciled_at < ${changedAt}
+      AND CASE WHEN reconciled_at IS NULL
+                 OR reconciled_at < ${changedAt} + ${int(after)} * interval '1 second'
                THEN ${changedAt} < now() - ${int(after)} * interval '1 second'
                ELSE reconciled_at < now() - ${gap} * interval '1 second'
           END)`;
