@@ -79,6 +79,8 @@ describe('what each ROLE runs', () => {
       const { worker } = test.app.get(OutboundProcessor, { strict: false });
       expect(worker.concurrency).toBe(3);
       expect(worker.opts.limiter).toBeUndefined();
+      // A crashed worker's jobs come back within seconds, not BullMQ's minute.
+      expect(worker.opts).toMatchObject({ lockDuration: 10_000, stalledInterval: 5_000 });
       expect(worker.opts.prefix).toBe(config.redis.queuePrefix);
       expect(worker.isRunning()).toBe(true);
       await worker.waitUntilReady();

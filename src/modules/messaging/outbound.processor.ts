@@ -17,6 +17,10 @@ import { DispatchService } from './dispatch.service';
  * send budget (SendBudget: the sender's TWILIO_MPS across every worker process, and pacing by
  * the callback path). On shutdown it stops taking jobs and waits for running ones.
  */
+/** How long a job's lock lasts unless renewed, and how often stalled jobs are looked for. */
+const STALLED_LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+
 @Processor(QueueName.Outbound, { autorun: false })
 export class OutboundProcessor
   extends WorkerHost
@@ -41,6 +45,12 @@ export class OutboundProcessor
     const worker = this.worker;
     // Read live by BullMQ's fetch loop, so this equals passing it to the constructor.
     worker.concurrency = this.config.sending.workerConcurrency;
+    // A worker killed with -9 leaves its active jobs locked, many of them waiting on the send
+    // budget: they go back to the queue once their lock runs out and the stalled-job check sees
+    // it. BullMQ's defaults (30 s, every 30 s) made that up to a minute after a crash; 10 s locks
+    // (renewed every 5 s while a job runs) checked every 5 s make it about 15 s.
+    worker.opts.lockDuration = STALLED_LOCK_MS;
+    worker.opts.stalledInterval = STALLED_CHECK_MS;
     worker
       .run()
       .catch((error: unknown) =>
