@@ -59,6 +59,22 @@ describe('the reconciler backs off per message', () => {
     return [name, row.id];
   };
 
+  /** The ids one pass leases now, with or without RECONCILE_READ. */
+  const leasedIds = async (read: boolean): Promise<Set<string>> =>
+    new Set(
+      (
+        await new ReconcileRepository(dataSource).leaseDue({
+          afterSeconds: AFTER,
+          backoffSeconds: BACKOFF,
+          giveUpSeconds: GIVE_UP,
+          read,
+          limit: 100_000,
+          leaseMs: 1,
+          passStartedAt: null,
+        })
+      ).map((message) => message.id),
+    );
+
   it('should lease exactly the messages due', async () => {
     const DAY = 86_400;
     const cases = await Promise.all([
@@ -79,19 +95,7 @@ describe('the reconciler backs off per message', () => {
       seed('looked 5 s after its change, 130 s ago', 130, 125),
       seed('looked 5 s after its change, 100 s ago', 100, 95),
     ]);
-    const leased = new Set(
-      (
-        await new ReconcileRepository(dataSource).leaseDue({
-          afterSeconds: AFTER,
-          backoffSeconds: BACKOFF,
-          giveUpSeconds: GIVE_UP,
-          read: false,
-          limit: 100_000,
-          leaseMs: 1,
-          passStartedAt: null,
-        })
-      ).map((message) => message.id),
-    );
+    const leased = await leasedIds(false);
     expect(Object.fromEntries(cases.map(([name, id]) => [name, leased.has(id)]))).toEqual({
       'changed 60 s ago, never looked at': false,
       'changed 130 s ago, never looked at': true,
@@ -117,19 +121,7 @@ describe('the reconciler backs off per message', () => {
       seed('delivered 100 s ago, looked 5 s after', 100, 95, 'delivered'),
       seed('delivered 10 min ago, looked 8 min ago', 600, 480, 'delivered'),
     ]);
-    const leased = new Set(
-      (
-        await new ReconcileRepository(dataSource).leaseDue({
-          afterSeconds: AFTER,
-          backoffSeconds: BACKOFF,
-          giveUpSeconds: GIVE_UP,
-          read: true,
-          limit: 100_000,
-          leaseMs: 1,
-          passStartedAt: null,
-        })
-      ).map((message) => message.id),
-    );
+    const leased = await leasedIds(true);
     expect(Object.fromEntries(cases.map(([name, id]) => [name, leased.has(id)]))).toEqual({
       'delivered 130 s ago, looked 5 s after': true,
       'delivered 100 s ago, looked 5 s after': false,
