@@ -1,10 +1,12 @@
-// npm run bench:sim-soak — the simulator's memory in a long run. Two simulator processes side by
-// side, each taking BENCH_SOAK_RATE creates a second (100) for BENCH_SOAK_MINUTES (8), their
-// callbacks answered 204 by a small receiver: one retires messages BENCH_SOAK_RETAIN_S (60)
-// after their life ended (SIM_RETAIN_S), the other keeps every message (SIM_RETAIN_S=0, the
-// simulator before retiring existed). Their resident memory and their heap after a full
-// collection (what is kept, not garbage) every 30 s, side by side. Every
-// request is bounded (5 s); what failed is counted and printed; the run always ends.
+// npm run bench:sim-soak — the simulator's memory in a long run. Three simulator processes side
+// by side, each taking BENCH_SOAK_RATE creates a second (100) for BENCH_SOAK_MINUTES (8), their
+// callbacks answered 204 by a small receiver: the first retires messages BENCH_SOAK_RETAIN_S (60)
+// after their life ended (SIM_RETAIN_S) and forgets their truth BENCH_SOAK_TRUTH_RETAIN_S (120)
+// later (SIM_TRUTH_RETAIN_S), as the defaults do an hour and two later; the second retires them
+// but keeps their truth (SIM_TRUTH_RETAIN_S=0); the third keeps every message (SIM_RETAIN_S=0,
+// the simulator before retiring existed). Their resident memory and their heap after a full
+// collection (what is kept, not garbage) every 30 s, side by side. Every request is bounded
+// (5 s); what failed is counted and printed; the run always ends.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { DIST, FROM, LOGS, PUBLIC_BASE_URL, secrets, stamp } from './lib/setting
 const RATE = Number(process.env.BENCH_SOAK_RATE ?? 100);
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 8);
 const RETAIN_S = Number(process.env.BENCH_SOAK_RETAIN_S ?? 60);
+const TRUTH_RETAIN_S = Number(process.env.BENCH_SOAK_TRUTH_RETAIN_S ?? 120);
 const SAMPLE_MS = 30_000;
 
 function rssMb(pid: number | undefined): number {
@@ -30,6 +33,7 @@ function rssMb(pid: number | undefined): number {
 async function startSim(
   name: string,
   retainS: number,
+  truthRetainS: number,
   deliverTo: string,
 ): Promise<{ process: BenchProcess; port: number }> {
   const port = await freePort();
@@ -45,6 +49,7 @@ async function startSim(
       TWILIO_AUTH_TOKEN: secrets.authToken,
       TWILIO_WHATSAPP_FROM: FROM,
       SIM_RETAIN_S: String(retainS),
+      SIM_TRUTH_RETAIN_S: String(truthRetainS),
       LOG_LEVEL: 'warn',
     },
     join(LOGS, `${stamp}-${name}.log`),
@@ -77,8 +82,15 @@ async function main(): Promise<void> {
   const address = receiver.address();
   const deliverTo = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   const sims = [
-    { label: `retainS=${RETAIN_S}`, ...(await startSim('sim-retire', RETAIN_S, deliverTo)) },
-    { label: 'retainS=0 (keeps all)', ...(await startSim('sim-keep', 0, deliverTo)) },
+    {
+      label: `retainS=${RETAIN_S} truthRetainS=${TRUTH_RETAIN_S}`,
+      ...(await startSim('sim-forget', RETAIN_S, TRUTH_RETAIN_S, deliverTo)),
+    },
+    {
+      label: `retainS=${RETAIN_S} truthRetainS=0 (keeps the truth)`,
+      ...(await startSim('sim-retire', RETAIN_S, 0, deliverTo)),
+    },
+    { label: 'retainS=0 (keeps all)', ...(await startSim('sim-keep', 0, 0, deliverTo)) },
   ];
   const auth = `Basic ${Buffer.from(`${secrets.accountSid}:${secrets.authToken}`).toString('base64')}`;
   let created = 0;
@@ -108,11 +120,15 @@ async function main(): Promise<void> {
     }
   };
   const rows: string[] = [];
+  // The heap kept, and how many messages the truth holds.
   const heapMb = (port: number) =>
     fetch(`http://127.0.0.1:${port}/__sim/stats`, { signal: AbortSignal.timeout(5_000) })
-      .then((response) => response.json() as Promise<{ memory: { heapUsedMb: number } }>)
-      .then((stats) => String(stats.memory.heapUsedMb))
-      .catch(() => '?');
+      .then(
+        (response) =>
+          response.json() as Promise<{ memory: { heapUsedMb: number }; messages: number }>,
+      )
+      .then((stats) => `${stats.memory.heapUsedMb} / ${stats.messages.toLocaleString('en-US')}`)
+      .catch(() => '? / ?');
   const sample = async (seconds: number) => {
     const heaps = await Promise.all(sims.map((sim) => heapMb(sim.port)));
     rows.push(
@@ -158,9 +174,9 @@ async function main(): Promise<void> {
   receiver.close();
   process.stdout.write(
     [
-      `simulator soak: ${RATE} creates/s to each of two simulators for ${MINUTES} min`,
+      `simulator soak: ${RATE} creates/s to each of ${sims.length} simulators for ${MINUTES} min`,
       '',
-      `| s | ${sims.map((sim) => `${sim.label}: RSS / heap kept, MB`).join(' | ')} | creates (both) |`,
+      `| s | ${sims.map((sim) => `${sim.label}: RSS / heap kept, MB / truth`).join(' | ')} | creates (all) |`,
       `|---|${sims.map(() => '---').join('|')}|---|`,
       ...rows,
       '',

@@ -21,6 +21,7 @@ describe('sim config', () => {
       apiDelayMs: 0,
       callbackConcurrency: 1_024,
       retainS: 3_600,
+      truthRetainS: 7_200,
     });
   });
 
@@ -40,6 +41,7 @@ describe('sim config', () => {
     [{ apiDelayMs: 60_001 }, /apiDelayMs/],
     [{ retainS: -1 }, /retainS/],
     [{ retainS: 1.5 }, /retainS/],
+    [{ truthRetainS: -5 }, /truthRetainS/],
     [{ apiDelayMs: -1 }, /apiDelayMs/],
     [[1], /JSON object/],
   ])('should refuse %p', (patch, message) => {
@@ -63,6 +65,7 @@ describe('sim config', () => {
       'SIM_API_DELAY_MS',
       'SIM_CALLBACK_CONCURRENCY',
       'SIM_RETAIN_S',
+      'SIM_TRUTH_RETAIN_S',
     ]);
     const config = simConfigFromEnv({
       SIM_CALLBACK_DELAY_MS_MIN: '0',

@@ -20,6 +20,12 @@ export interface SimConfig {
    * only its truth stays (`/__sim/messages`): a long run's memory stays small. 0: never.
    */
   retainS: number;
+  /**
+   * Seconds a retired message's truth is kept after it left the REST resource; then it is
+   * forgotten, with the create calls of its mid, so a long run's memory levels off. 0: never.
+   * Only with `retainS` on.
+   */
+  truthRetainS: number;
 }
 
 export const DEFAULT_SIM_CONFIG: SimConfig = {
@@ -35,6 +41,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   apiDelayMs: 0,
   callbackConcurrency: 1_024,
   retainS: 3_600,
+  truthRetainS: 7_200,
 };
 
 export class SimConfigError extends Error {}
@@ -63,6 +70,7 @@ const RULES: Record<string, [Check, string]> = {
     'a whole number of connections from 1 to 100000',
   ],
   retainS: [nonNegativeInt, 'whole seconds ≥ 0 (0 = keep every message)'],
+  truthRetainS: [nonNegativeInt, 'whole seconds ≥ 0 (0 = keep the truth of every message)'],
 };
 
 /** A partial merge (POST /__sim/config): unknown or invalid fields are refused, naming them. */

@@ -104,6 +104,46 @@ describe('SimStore retire', () => {
     // Walked once: a later call goes on from the first message not yet due.
     expect(store.retire(at(17_000).getTime())).toBe(1);
     expect(store.all().map((entry) => entry.mid)).toEqual(['b']);
+    // The one still changing when walked past is looked at again, and goes once its life ended.
+    expect(store.retire(at(20_000).getTime())).toBe(0);
+    expect(store.retire(at(20_001).getTime())).toBe(1);
+    expect(store.all()).toEqual([]);
+    expect(store.truth().map((entry) => [entry.mid, entry.status])).toEqual([
+      ['a', 'read'],
+      ['c', 'read'],
+      ['b', 'delivered'],
+    ]);
+  });
+
+  it('should forget retired truth and its create calls after their age, keeping the rest', () => {
+    const store = new SimStore();
+    const first = made('a', 0, 1_000);
+    const second = made('b', 2_000, 3_000);
+    const live = made('c', 4_000, 4_500);
+    store.recordCreateCall('a', first.to, at(0).getTime());
+    store.add(first);
+    store.recordCreateCall('refused', 'whatsapp:+15005550001', at(1_500).getTime());
+    store.recordCreateCall('b', second.to, at(2_000).getTime());
+    store.add(second);
+    store.recordCreateCall('c', live.to, at(4_000).getTime());
+    store.add(live);
+    store.retire(at(2_500).getTime(), at(10_000).getTime()); // a (b still changing)
+    store.retire(at(4_000).getTime(), at(20_000).getTime()); // b
+
+    // a's truth is past its age; b's is not: a and the refused mid go, b and c stay.
+    expect(store.forget(at(15_000).getTime(), at(1_800).getTime())).toBe(1);
+    expect(store.truth().map((entry) => entry.mid)).toEqual(['b', 'c']);
+    expect(store.size).toBe(2);
+    expect(store.createCounts().map((entry) => entry.mid)).toEqual(['b', 'c']);
+
+    // A mid with a message still in the resource keeps its create calls, whatever their age.
+    expect(store.forget(at(30_000).getTime(), at(30_000).getTime())).toBe(1);
+    expect(store.truth().map((entry) => entry.mid)).toEqual(['c']);
+    expect(store.createCounts()).toEqual([{ mid: 'c', to: live.to, count: 1, accepted: 1 }]);
+
+    // A later call for a forgotten mid counts from one again.
+    store.recordCreateCall('a', first.to, at(31_000).getTime());
+    expect(store.createCounts()[1]).toEqual({ mid: 'a', to: first.to, count: 1, accepted: 0 });
   });
 
   it('should forget the retired ones on reset', () => {

@@ -99,18 +99,79 @@ export interface RetiredMessage {
   droppedCallbacks: number;
 }
 
+/** A retired message packed in one flat string (one allocation, no slices of its request). */
+type PackedTruth = [
+  retiredMs: number,
+  createdMs: number,
+  sid: string,
+  mid: string | null,
+  status: string,
+  errorCode: number | null,
+  droppedCallbacks: number,
+  to: string,
+  from: string,
+];
+
+function pack(message: SimMessage, retiredMs: number): string {
+  const fields: PackedTruth = [
+    retiredMs,
+    message.createdAt.getTime(),
+    message.sid,
+    message.mid,
+    message.status,
+    message.errorCode,
+    message.droppedCallbacks,
+    message.to,
+    message.from,
+  ];
+  return JSON.stringify(fields);
+}
+
+function unpack(packed: string): RetiredMessage {
+  const [, createdMs, sid, mid, status, errorCode, droppedCallbacks, to, from] = JSON.parse(
+    packed,
+  ) as PackedTruth;
+  return {
+    sid,
+    mid,
+    to,
+    from,
+    status,
+    errorCode,
+    createdAt: new Date(createdMs),
+    droppedCallbacks,
+  };
+}
+
+/** The retirement time at the head of a packed record, without parsing the rest. */
+function packedRetiredMs(packed: string): number {
+  return Number(packed.slice(1, packed.indexOf(',')));
+}
+
+/** A mid's create calls, and how many of its messages are still in the REST resource. */
+interface CreateEntry extends CreateCount {
+  /** When its first create call came (ms): the age `forget` goes by for create calls. */
+  firstAt: number;
+  live: number;
+}
+
 /**
  * Everything the simulator has accepted, newest last, and the create calls per mid. Messages
  * done long ago are retired (`retire`): they leave the REST resource and only their truth stays,
- * so a long run's memory grows by a few hundred bytes a message instead of its whole resource.
+ * packed in one string. Later still, the truth itself goes (`forget`), with its mid's create
+ * calls, so a run at a steady rate levels off at rate × those ages × a few hundred bytes.
  */
 export class SimStore {
   private readonly messages = new Map<string, SimMessage>();
   /** Sids in creation order, from `retiredUpTo` on not yet looked at by retire(). */
   private order: string[] = [];
   private retiredUpTo = 0;
-  private retired: RetiredMessage[] = [];
-  private readonly creates = new Map<string, CreateCount>();
+  /** Walked past while still changing: looked at again by each retire(). */
+  private lingering: string[] = [];
+  /** Packed truth of retired messages in retirement order; from `forgottenUpTo` on kept. */
+  private retired: string[] = [];
+  private forgottenUpTo = 0;
+  private readonly creates = new Map<string, CreateEntry>();
   private readonly running = new Set<Promise<void>>();
   private controller = SimStore.newController();
 
@@ -134,9 +195,9 @@ export class SimStore {
   }
 
   /** A create call that reached the Messages resource, counted before anything can refuse it. */
-  recordCreateCall(mid: string | null, to: string | null): void {
+  recordCreateCall(mid: string | null, to: string | null, now = Date.now()): void {
     if (mid === null) return;
-    const entry = this.createsOf(mid);
+    const entry = this.createsOf(mid, now);
     entry.count += 1;
     entry.to ??= own(to);
   }
@@ -146,15 +207,16 @@ export class SimStore {
     this.messages.set(message.sid, message);
     this.order.push(message.sid);
     if (message.mid === null) return;
-    const entry = this.createsOf(message.mid);
+    const entry = this.createsOf(message.mid, message.createdAt.getTime());
     entry.accepted += 1;
+    entry.live += 1;
     entry.to ??= own(message.to);
   }
 
-  private createsOf(mid: string): CreateCount {
+  private createsOf(mid: string, now: number): CreateEntry {
     let entry = this.creates.get(mid);
     if (!entry) {
-      entry = { mid: own(mid), to: null, count: 0, accepted: 0 };
+      entry = { mid: own(mid), to: null, count: 0, accepted: 0, firstAt: now, live: 0 };
       this.creates.set(entry.mid, entry);
     }
     return entry;
@@ -169,42 +231,43 @@ export class SimStore {
     return [...this.messages.values()];
   }
 
-  /** The truth: every message ever accepted, the retired ones as their truth, oldest first. */
+  /** The truth: every message accepted and not forgotten, the retired ones unpacked, oldest first. */
   truth(): (SimMessage | RetiredMessage)[] {
-    return [...this.retired, ...this.messages.values()];
+    const retired = this.retired.slice(this.forgottenUpTo).map(unpack);
+    return [...retired, ...this.messages.values()];
   }
 
-  /** How many messages were ever accepted (retired or not). */
+  /** How many messages the truth holds (retired or not; forgotten ones no longer). */
   get size(): number {
-    return this.retired.length + this.messages.size;
+    return this.retired.length - this.forgottenUpTo + this.messages.size;
   }
 
   /**
    * Retires the messages created and last changed before `before` (ms): their life is over, so
-   * they leave the REST resource (a fetch answers 404) and their truth is kept compactly. Walks
+   * they leave the REST resource (a fetch answers 404) and their truth is kept packed. Walks
    * from where the last call stopped; stops at the first message created later. A message still
-   * changing by then is left where it is.
+   * changing by then lingers, and is looked at again by the next calls. `now`: the retirement
+   * time kept with each, for `forget`.
    */
-  retire(before: number): number {
+  retire(before: number, now = Date.now()): number {
     let count = 0;
+    const due = (message: SimMessage) => message.updatedAt.getTime() < before;
+    const lingering = this.lingering;
+    this.lingering = [];
+    for (const sid of lingering) {
+      const message = this.messages.get(sid);
+      if (!message) continue;
+      if (due(message)) count += this.retireOne(message, now);
+      else this.lingering.push(sid);
+    }
     while (this.retiredUpTo < this.order.length) {
       const sid = this.order[this.retiredUpTo];
       const message = this.messages.get(sid);
       if (message && message.createdAt.getTime() >= before) break;
       this.retiredUpTo += 1;
-      if (!message || message.updatedAt.getTime() >= before) continue;
-      this.messages.delete(sid);
-      this.retired.push({
-        sid: own(sid),
-        mid: own(message.mid),
-        to: own(message.to),
-        from: own(message.from),
-        status: message.status,
-        errorCode: message.errorCode,
-        createdAt: message.createdAt,
-        droppedCallbacks: message.droppedCallbacks,
-      });
-      count += 1;
+      if (!message) continue;
+      if (due(message)) count += this.retireOne(message, now);
+      else this.lingering.push(sid);
     }
     // The walked part of the order is dropped now and then, not on every call.
     if (this.retiredUpTo > 10_000) {
@@ -214,9 +277,48 @@ export class SimStore {
     return count;
   }
 
+  private retireOne(message: SimMessage, now: number): 1 {
+    this.messages.delete(message.sid);
+    this.retired.push(pack(message, now));
+    const entry = message.mid === null ? undefined : this.creates.get(message.mid);
+    if (entry) entry.live -= 1;
+    return 1;
+  }
+
+  /**
+   * Forgets the truth of messages retired before `retiredBefore` (ms), and the create calls of
+   * mids first called before `calledBefore` that have no message left in the REST resource: a
+   * later call for such a mid counts from one again. Stops at the first record, or mid, not yet
+   * due.
+   */
+  forget(retiredBefore: number, calledBefore: number): number {
+    let count = 0;
+    while (
+      this.forgottenUpTo < this.retired.length &&
+      packedRetiredMs(this.retired[this.forgottenUpTo]) < retiredBefore
+    ) {
+      this.forgottenUpTo += 1;
+      count += 1;
+    }
+    if (this.forgottenUpTo > 10_000) {
+      this.retired = this.retired.slice(this.forgottenUpTo);
+      this.forgottenUpTo = 0;
+    }
+    for (const [mid, entry] of this.creates) {
+      if (entry.firstAt >= calledBefore || entry.live > 0) break;
+      this.creates.delete(mid);
+    }
+    return count;
+  }
+
   /** In the order of each mid's first create call. */
   createCounts(): CreateCount[] {
-    return [...this.creates.values()].map((entry) => ({ ...entry }));
+    return [...this.creates.values()].map(({ mid, to, count, accepted }) => ({
+      mid,
+      to,
+      count,
+      accepted,
+    }));
   }
 
   reset(): void {
@@ -225,7 +327,9 @@ export class SimStore {
     this.messages.clear();
     this.order = [];
     this.retiredUpTo = 0;
+    this.lingering = [];
     this.retired = [];
+    this.forgottenUpTo = 0;
     this.creates.clear();
     this.createCalls = 0;
     this.callbacks = emptyCallbackStats();

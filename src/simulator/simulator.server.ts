@@ -41,10 +41,16 @@ export function createSimulator(
   );
   registerTwilioApi(app, context);
   registerControlApi(app, context);
-  // Messages whose life ended `retainS` ago leave the resource; their truth stays.
+  // Messages whose life ended `retainS` ago leave the resource; their truth stays `truthRetainS`
+  // longer.
   const retiring = setInterval(() => {
-    const retainS = context.config.retainS;
-    if (retainS > 0) context.store.retire(Date.now() - retainS * 1000);
+    const { retainS, truthRetainS } = context.config;
+    if (retainS === 0) return;
+    const now = Date.now();
+    context.store.retire(now - retainS * 1000, now);
+    if (truthRetainS > 0) {
+      context.store.forget(now - truthRetainS * 1000, now - (retainS + truthRetainS) * 1000);
+    }
   }, RETIRE_EVERY_MS);
   retiring.unref();
   return {
