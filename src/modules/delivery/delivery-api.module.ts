@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ListenQueue } from '../../common/http/listen-queue';
 import { RateLimitModule } from '../../common/http/rate-limit.module';
 import { ContactsController } from './contacts/contacts.controller';
 import { DeliveryController } from './queries/delivery.controller';
@@ -12,6 +13,6 @@ import { CallbackPressureReporter } from './stats/callback-pressure.reporter';
 @Module({
   imports: [DeliveryModule, RateLimitModule],
   controllers: [DeliveryController, ContactsController],
-  providers: [CallbackPressureReporter],
+  providers: [CallbackPressureReporter, ListenQueue],
 })
 export class DeliveryApiModule {}

@@ -5,6 +5,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { ListenQueue } from '../../../common/http/listen-queue';
 import { CallbackPressureBoard } from '../../../redis/callback-pressure';
 import { DeliveryService } from '../delivery.service';
 
@@ -14,9 +15,11 @@ const REPORT_EVERY_MS = 250;
 /**
  * The api roles' half of the send budget's pacing (docs/architecture.md §4.5): every 250 ms, how
  * far behind this process's callback path is — the oldest status callback or inbound message not
- * yet committed, or the event loop's worst delay since the last report (a callback waiting in a
- * socket behind a busy loop is not in any batch yet) — goes to Redis, where the workers read it
- * before each send. A report that cannot be written is skipped: the workers ignore stale ones.
+ * yet committed, the event loop's worst delay since the last report (a callback waiting in a
+ * socket behind a busy loop is not in any batch yet), or the wait of the connections queued to be
+ * accepted (ListenQueue: a sender's burst of new connections waits there, unseen by the rest) —
+ * goes to Redis, where the workers read it before each send. A report that cannot be written is
+ * skipped: the workers ignore stale ones.
  */
 @Injectable()
 export class CallbackPressureReporter implements OnApplicationBootstrap, OnModuleDestroy {
@@ -28,6 +31,7 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   constructor(
     private readonly delivery: DeliveryService,
     private readonly board: CallbackPressureBoard,
+    private readonly listenQueue: ListenQueue,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -44,9 +48,15 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
     return Math.max(this.delivery.callbackLagMs(), loopMs);
   }
 
+  /** What this process reports now (ms): the callback path's lag or the accept queue's wait. */
+  async pressureMs(): Promise<number> {
+    const acceptMs = await this.listenQueue.waitMs();
+    return Math.max(this.lagMs(), acceptMs);
+  }
+
   private async report(): Promise<void> {
     try {
-      await this.board.write(this.lagMs());
+      await this.board.write(await this.pressureMs());
       if (this.failing) this.logger.log('Reporting the callback path again');
       this.failing = false;
     } catch (error) {
@@ -63,6 +73,7 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     this.loop?.disable();
+    this.listenQueue.stop();
     await this.board.remove().catch(() => undefined);
   }
 }
