@@ -27,6 +27,9 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   private timer: NodeJS.Timeout | undefined;
   private loop: IntervalHistogram | undefined;
   private failing = false;
+  /** The report being written, if any: one at a time, and awaited before the field goes. */
+  private writing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly delivery: DeliveryService,
@@ -37,7 +40,11 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   onApplicationBootstrap(): void {
     this.loop = monitorEventLoopDelay({ resolution: 20 });
     this.loop.enable();
-    this.timer = setInterval(() => void this.report(), REPORT_EVERY_MS);
+    this.timer = setInterval(() => {
+      // The accept queue is read in the background; this report uses its last fresh sample.
+      void this.listenQueue.sample();
+      if (!this.writing) this.writing = this.report().finally(() => (this.writing = undefined));
+    }, REPORT_EVERY_MS);
     this.timer.unref();
   }
 
@@ -49,14 +56,14 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   }
 
   /** What this process reports now (ms): the callback path's lag or the accept queue's wait. */
-  async pressureMs(): Promise<number> {
-    const acceptMs = await this.listenQueue.waitMs();
-    return Math.max(this.lagMs(), acceptMs);
+  pressureMs(): number {
+    return Math.max(this.lagMs(), this.listenQueue.waitMs());
   }
 
   private async report(): Promise<void> {
+    if (this.stopped) return;
     try {
-      await this.board.write(await this.pressureMs());
+      await this.board.write(this.pressureMs());
       if (this.failing) this.logger.log('Reporting the callback path again');
       this.failing = false;
     } catch (error) {
@@ -71,9 +78,11 @@ export class CallbackPressureReporter implements OnApplicationBootstrap, OnModul
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.loop?.disable();
     this.listenQueue.stop();
+    await this.writing;
     await this.board.remove().catch(() => undefined);
   }
 }
