@@ -96,11 +96,8 @@ describe('SimStore retire', () => {
       createdAt: old.createdAt,
       droppedCallbacks: 0,
     });
-    expect(store.createCounts()).toEqual([
-      { mid: 'a', to: old.to, count: 1, accepted: 1 },
-      expect.anything(),
-      expect.anything(),
-    ]);
+    expect(store.createCounts()).toHaveLength(3);
+    expect(store.createCounts()).toContainEqual({ mid: 'a', to: old.to, count: 1, accepted: 1 });
     // Walked once: a later call goes on from the first message not yet due.
     expect(store.retire(at(17_000).getTime())).toBe(1);
     expect(store.all().map((entry) => entry.mid)).toEqual(['b']);
@@ -130,13 +127,13 @@ describe('SimStore retire', () => {
     store.retire(at(2_500).getTime(), at(10_000).getTime()); // a (b still changing)
     store.retire(at(4_000).getTime(), at(20_000).getTime()); // b
 
-    // a's truth is past its age; b's is not: a and the refused mid go, b and c stay.
-    expect(store.forget(at(15_000).getTime(), at(1_800).getTime())).toBe(1);
+    // a's truth is past its age, b's is not: a goes with its create calls, and so does the mid
+    // whose only call was refused; c, still in the resource, keeps its calls whatever their age.
+    expect(store.forget(at(15_000).getTime(), at(15_000).getTime())).toBe(1);
     expect(store.truth().map((entry) => entry.mid)).toEqual(['b', 'c']);
     expect(store.size).toBe(2);
     expect(store.createCounts().map((entry) => entry.mid)).toEqual(['b', 'c']);
 
-    // A mid with a message still in the resource keeps its create calls, whatever their age.
     expect(store.forget(at(30_000).getTime(), at(30_000).getTime())).toBe(1);
     expect(store.truth().map((entry) => entry.mid)).toEqual(['c']);
     expect(store.createCounts()).toEqual([{ mid: 'c', to: live.to, count: 1, accepted: 1 }]);
@@ -144,6 +141,23 @@ describe('SimStore retire', () => {
     // A later call for a forgotten mid counts from one again.
     store.recordCreateCall('a', first.to, at(31_000).getTime());
     expect(store.createCounts()[1]).toEqual({ mid: 'a', to: first.to, count: 1, accepted: 0 });
+  });
+
+  it('should keep a mid’s create calls as long as its truth, however old its first call', () => {
+    const store = new SimStore();
+    const late = made('d', 100, 200);
+    store.recordCreateCall('d', late.to, at(0).getTime()); // answered 429
+    store.recordCreateCall('d', late.to, at(100).getTime());
+    store.add(late);
+    store.retire(at(300).getTime(), at(50_000).getTime());
+
+    expect(store.forget(at(40_000).getTime(), at(40_000).getTime())).toBe(0);
+    expect(store.truth().map((entry) => entry.mid)).toEqual(['d']);
+    expect(store.createCounts()).toEqual([{ mid: 'd', to: late.to, count: 2, accepted: 1 }]);
+
+    expect(store.forget(at(50_001).getTime(), at(50_001).getTime())).toBe(1);
+    expect(store.truth()).toEqual([]);
+    expect(store.createCounts()).toEqual([]);
   });
 
   it('should forget the retired ones on reset', () => {

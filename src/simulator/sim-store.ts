@@ -150,9 +150,13 @@ function packedRetiredMs(packed: string): number {
 
 /** A mid's create calls, and how many of its messages are still in the REST resource. */
 interface CreateEntry extends CreateCount {
-  /** When its first create call came (ms): the age `forget` goes by for create calls. */
-  firstAt: number;
-  live: number;
+  /**
+   * When it was last used (ms): a create call, a message created or retired. The map is kept in
+   * this order (an entry used moves to its end), so `forget` walks from the oldest.
+   */
+  lastAt: number;
+  /** Its messages the store still holds: in the REST resource, or retired and not forgotten. */
+  kept: number;
 }
 
 /**
@@ -197,7 +201,7 @@ export class SimStore {
   /** A create call that reached the Messages resource, counted before anything can refuse it. */
   recordCreateCall(mid: string | null, to: string | null, now = Date.now()): void {
     if (mid === null) return;
-    const entry = this.createsOf(mid, now);
+    const entry = this.touch(mid, now);
     entry.count += 1;
     entry.to ??= own(to);
   }
@@ -207,18 +211,19 @@ export class SimStore {
     this.messages.set(message.sid, message);
     this.order.push(message.sid);
     if (message.mid === null) return;
-    const entry = this.createsOf(message.mid, message.createdAt.getTime());
+    const entry = this.touch(message.mid, message.createdAt.getTime());
     entry.accepted += 1;
-    entry.live += 1;
+    entry.kept += 1;
     entry.to ??= own(message.to);
   }
 
-  private createsOf(mid: string, now: number): CreateEntry {
+  /** The mid's entry (made if new), marked used at `now` and moved to the map's end. */
+  private touch(mid: string, now: number): CreateEntry {
     let entry = this.creates.get(mid);
-    if (!entry) {
-      entry = { mid: own(mid), to: null, count: 0, accepted: 0, firstAt: now, live: 0 };
-      this.creates.set(entry.mid, entry);
-    }
+    if (entry) this.creates.delete(mid);
+    else entry = { mid: own(mid), to: null, count: 0, accepted: 0, lastAt: now, kept: 0 };
+    entry.lastAt = Math.max(entry.lastAt, now);
+    this.creates.set(entry.mid, entry);
     return entry;
   }
 
@@ -231,7 +236,10 @@ export class SimStore {
     return [...this.messages.values()];
   }
 
-  /** The truth: every message accepted and not forgotten, the retired ones unpacked, oldest first. */
+  /**
+   * The truth: every message accepted and not forgotten, the retired ones unpacked (in the order
+   * they were retired, about their creation order), then those still in the resource.
+   */
   truth(): (SimMessage | RetiredMessage)[] {
     const retired = this.retired.slice(this.forgottenUpTo).map(unpack);
     return [...retired, ...this.messages.values()];
@@ -280,23 +288,27 @@ export class SimStore {
   private retireOne(message: SimMessage, now: number): 1 {
     this.messages.delete(message.sid);
     this.retired.push(pack(message, now));
-    const entry = message.mid === null ? undefined : this.creates.get(message.mid);
-    if (entry) entry.live -= 1;
+    // Its mid was used now: its create calls stay at least as long as its truth.
+    if (message.mid !== null && this.creates.has(message.mid)) this.touch(message.mid, now);
     return 1;
   }
 
   /**
-   * Forgets the truth of messages retired before `retiredBefore` (ms), and the create calls of
-   * mids first called before `calledBefore` that have no message left in the REST resource: a
-   * later call for such a mid counts from one again. Stops at the first record, or mid, not yet
-   * due.
+   * Forgets the truth of messages retired before `before` (ms), and the create calls of mids
+   * last used before it (a call, a message created or retired) of which the store holds no
+   * message any more: a later call for such a mid counts from one again. A mid is forgotten only
+   * with the last of its truth, never before it. Stops at the first record, or mid, not yet due;
+   * a mid due but still holding a message is marked used `now`, to be looked at again later.
    */
-  forget(retiredBefore: number, calledBefore: number): number {
+  forget(before: number, now = Date.now()): number {
     let count = 0;
     while (
       this.forgottenUpTo < this.retired.length &&
-      packedRetiredMs(this.retired[this.forgottenUpTo]) < retiredBefore
+      packedRetiredMs(this.retired[this.forgottenUpTo]) < before
     ) {
+      const mid = unpack(this.retired[this.forgottenUpTo]).mid;
+      const entry = mid === null ? undefined : this.creates.get(mid);
+      if (entry) entry.kept -= 1;
       this.forgottenUpTo += 1;
       count += 1;
     }
@@ -304,14 +316,18 @@ export class SimStore {
       this.retired = this.retired.slice(this.forgottenUpTo);
       this.forgottenUpTo = 0;
     }
+    const holding: string[] = [];
     for (const [mid, entry] of this.creates) {
-      if (entry.firstAt >= calledBefore || entry.live > 0) break;
-      this.creates.delete(mid);
+      if (entry.lastAt >= before) break;
+      // Still holding a message (one that kept changing for hours): not yet, and out of the way.
+      if (entry.kept > 0) holding.push(mid);
+      else this.creates.delete(mid);
     }
+    for (const mid of holding) this.touch(mid, now);
     return count;
   }
 
-  /** In the order of each mid's first create call. */
+  /** In the order each mid was last used (a create call, a message created or retired). */
   createCounts(): CreateCount[] {
     return [...this.creates.values()].map(({ mid, to, count, accepted }) => ({
       mid,

@@ -49,7 +49,7 @@ export function createSimulator(
     const now = Date.now();
     context.store.retire(now - retainS * 1000, now);
     if (truthRetainS > 0) {
-      context.store.forget(now - truthRetainS * 1000, now - (retainS + truthRetainS) * 1000);
+      context.store.forget(now - truthRetainS * 1000, now);
     }
   }, RETIRE_EVERY_MS);
   retiring.unref();
