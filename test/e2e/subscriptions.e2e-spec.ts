@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { createUser, type TestUser } from '../factories/users.factory';
 import { EventReceiver, type ReceivedEvent } from '../support/event-receiver';
@@ -226,16 +227,20 @@ describe('event subscriptions', () => {
     const hooks = await receiver();
     // 500 to this message's first request only: the subscription also receives the events of
     // any other message written meanwhile (the suite shares one database, and this stack's
-    // sweeper adopts what other files left pending).
+    // sweeper adopts what other files left pending). Known by its reference, set before the
+    // send: its first event can arrive before the send's answer does.
+    const reference = `retry-${randomUUID()}`;
     let failed = false;
-    let id = '';
     hooks.respond = (event) => {
-      if (failed || event.json.data.messageId !== id) return 200;
+      if (failed || event.json.data.reference !== reference) return 200;
       failed = true;
       return 500;
     };
     const subscription = await subscribe(hooks.url, ['message.status']);
-    id = await sendToRead();
+    const id = (await stack.send({ to: newNumber(), message: 'hello', reference })).json<{
+      id: string;
+    }>().id;
+    await stack.waitFor(id, (row) => row.status === 'read');
     const expected = await feedEvents(id);
     await hooks.waitUntil(() => of(hooks.accepted(), id).length >= expected.length);
     const [first, second] = of(hooks.received, id);
