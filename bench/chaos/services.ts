@@ -245,13 +245,7 @@ export async function startPrivatePostgres(
 
   let port = options.port ?? (await freePort());
   let stopped = false;
-  let queue: Promise<unknown> = Promise.resolve();
-  /** One operation at a time per server (a restart and a stop must not interleave). */
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const serial = oneAtATime();
   const running = (): boolean => existsSync(join(dataDir, 'postmaster.pid'));
   const url = (database: string): string =>
     `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
@@ -319,22 +313,20 @@ export async function startPrivatePostgres(
   // Serialized too: a cleanup that comes meanwhile (Ctrl-C) stops the server once it is up.
   const startMs = await serial(async () => {
     const startedAt = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await start();
-        return Date.now() - startedAt;
-      } catch (error) {
-        // A free port taken between freePort() and the bind: try another (never a given port).
-        const lost = /could not bind|Address already in use|is in use/.test(
+    await startOnAFreePort({
+      start,
+      portGiven: options.port !== undefined,
+      portLost: (error) =>
+        /could not bind|Address already in use|is in use/.test(
           `${errorText(error)}\n${tail(logFile)}`,
-        );
-        if (options.port !== undefined || !lost || attempt >= 3 || running() || stopped) {
-          await stopNow().catch(() => undefined);
-          throw error;
-        }
+        ),
+      giveUp: () => running() || stopped,
+      stopNow,
+      nextPort: async () => {
         port = await freePort();
-      }
-    }
+      },
+    });
+    return Date.now() - startedAt;
   });
 
   return {
@@ -375,6 +367,44 @@ export async function startPrivatePostgres(
 }
 
 /** The directory of pg_ctl on PATH (symlinks resolved), else the newest /usr/lib/postgresql/N/bin. */
+/** One operation at a time per server (a restart and a stop must not interleave). */
+function oneAtATime(): <T>(work: () => Promise<T>) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+}
+
+/**
+ * Starts a server on the port freePort() chose; when another process took that port between the
+ * choice and the bind, tries another (3 attempts in all). A port the caller gave is never
+ * changed; on any other failure, or once `giveUp()` says so, the server is stopped and the error
+ * thrown.
+ */
+async function startOnAFreePort(steps: {
+  start: () => Promise<void>;
+  portGiven: boolean;
+  portLost: (error: unknown) => boolean;
+  giveUp: () => boolean;
+  stopNow: () => Promise<void>;
+  nextPort: () => Promise<void>;
+}): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await steps.start();
+      return;
+    } catch (error) {
+      if (steps.portGiven || !steps.portLost(error) || attempt >= 3 || steps.giveUp()) {
+        await steps.stopNow().catch(() => undefined);
+        throw error;
+      }
+      await steps.nextPort();
+    }
+  }
+}
+
 function postgresBinDir(): string {
   const onPath = findOnPath('pg_ctl');
   if (onPath !== undefined) {
@@ -449,12 +479,7 @@ export async function startPrivateRedis(
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let stopped = false;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const serial = oneAtATime();
   const alive = (): boolean =>
     child !== undefined && child.exitCode === null && child.signalCode === null;
 
@@ -554,21 +579,18 @@ export async function startPrivateRedis(
   const stop = (): Promise<void> => serial(stopNow);
   servers.add(managed);
 
-  await serial(async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await start();
-        return;
-      } catch (error) {
-        const lost = /Address already in use|is in use/.test(errorText(error));
-        if (options.port !== undefined || !lost || attempt >= 3 || stopped) {
-          await stopNow().catch(() => undefined);
-          throw error;
-        }
+  await serial(() =>
+    startOnAFreePort({
+      start,
+      portGiven: options.port !== undefined,
+      portLost: (error) => /Address already in use|is in use/.test(errorText(error)),
+      giveUp: () => stopped,
+      stopNow,
+      nextPort: async () => {
         port = await freePort();
-      }
-    }
-  });
+      },
+    }),
+  );
 
   return {
     get port() {

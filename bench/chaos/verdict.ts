@@ -140,6 +140,21 @@ function idList(ids: string[], limit: number): string {
 }
 
 /**
+ * The failure of one group of messages (`which`: "with no dropped callback"…) that took longer
+ * than `boundSeconds` to all agree, or never did; null when it agreed in time. Compared in ms so
+ * that 60 s is exactly 60 000 ms (no float rounding at the boundary).
+ */
+function lateToAgree(which: string, ms: number | null, boundSeconds: number): string | null {
+  if (ms === null) {
+    return `Messages ${which} never all agreed with the simulator after the last fault and send.`;
+  }
+  if (ms > boundSeconds * 1000) {
+    return `Messages ${which} took ${ms / 1000} s to all agree with the simulator (bound ${boundSeconds} s).`;
+  }
+  return null;
+}
+
+/**
  * Milliseconds from `start` to the first sample (at or after `start`) at which all of a group
  * agree; 0 when the group is empty; null when never reached.
  */
@@ -255,25 +270,10 @@ export function chaosVerdict(input: ChaosVerdictInput): ChaosVerdict {
   const secondsToAgreeNoDrop = noDropMs === null ? null : noDropMs / 1000;
   const secondsToAgreeDropped = droppedMs === null ? null : droppedMs / 1000;
 
-  // Compared in ms so that 60 s is exactly 60 000 ms (no float rounding at the boundary).
-  if (noDropMs === null) {
-    failures.push(
-      'Messages with no dropped callback never all agreed with the simulator after the last fault and send.',
-    );
-  } else if (noDropMs > boundNoDropSeconds * 1000) {
-    failures.push(
-      `Messages with no dropped callback took ${secondsToAgreeNoDrop} s to all agree with the simulator (bound ${boundNoDropSeconds} s).`,
-    );
-  }
-  if (droppedMs === null) {
-    failures.push(
-      'Messages with a dropped callback never all agreed with the simulator after the last fault and send.',
-    );
-  } else if (droppedMs > boundDroppedSeconds * 1000) {
-    failures.push(
-      `Messages with a dropped callback took ${secondsToAgreeDropped} s to all agree with the simulator (bound ${boundDroppedSeconds} s).`,
-    );
-  }
+  const noDropLate = lateToAgree('with no dropped callback', noDropMs, boundNoDropSeconds);
+  if (noDropLate) failures.push(noDropLate);
+  const droppedLate = lateToAgree('with a dropped callback', droppedMs, boundDroppedSeconds);
+  if (droppedLate) failures.push(droppedLate);
 
   if (input.events.delivered !== input.events.expected) {
     failures.push(
