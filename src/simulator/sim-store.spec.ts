@@ -169,3 +169,43 @@ describe('SimStore retire', () => {
     expect(store.truth()).toEqual([]);
   });
 });
+
+describe('SimStore sweep', () => {
+  const at = (ms: number) => new Date(1_800_000_000_000 + ms);
+  const made = (mid: string, createdMs: number, updatedMs: number) => ({
+    ...message(mid),
+    status: 'read',
+    createdAt: at(createdMs),
+    updatedAt: at(updatedMs),
+  });
+
+  it('should retire after retainS, forget truthRetainS later, and keep everything at retainS 0', () => {
+    const ages = { retainS: 10, truthRetainS: 20 };
+    const store = new SimStore();
+    const done = made('a', 0, 1_000);
+    store.recordCreateCall('a', done.to, at(0).getTime());
+    store.add(done);
+
+    store.sweep(ages, at(10_999).getTime());
+    expect(store.get(done.sid)).toBe(done); // ended 9.999 s ago
+    store.sweep(ages, at(11_001).getTime());
+    expect(store.get(done.sid)).toBeUndefined();
+    expect(store.truth().map((entry) => entry.mid)).toEqual(['a']);
+    store.sweep(ages, at(31_000).getTime()); // retired 19.999 s ago
+    expect(store.size).toBe(1);
+    store.sweep(ages, at(31_002).getTime());
+    expect(store.truth()).toEqual([]);
+    expect(store.createCounts()).toEqual([]);
+
+    const keeper = new SimStore();
+    keeper.add(made('b', 0, 1_000));
+    keeper.sweep({ retainS: 0, truthRetainS: 20 }, at(1_000_000).getTime());
+    expect(keeper.all()).toHaveLength(1);
+    const truthKept = new SimStore();
+    truthKept.add(made('c', 0, 1_000));
+    truthKept.sweep({ retainS: 10, truthRetainS: 0 }, at(20_000).getTime());
+    truthKept.sweep({ retainS: 10, truthRetainS: 0 }, at(1_000_000).getTime());
+    expect(truthKept.all()).toEqual([]);
+    expect(truthKept.truth().map((entry) => entry.mid)).toEqual(['c']);
+  });
+});

@@ -327,6 +327,16 @@ export class SimStore {
     return count;
   }
 
+  /**
+   * Messages whose life ended `retainS` ago leave the resource; their truth stays `truthRetainS`
+   * longer (0: forever). `retainS` 0 keeps everything.
+   */
+  sweep(ages: { retainS: number; truthRetainS: number }, now = Date.now()): void {
+    if (ages.retainS === 0) return;
+    this.retire(now - ages.retainS * 1000, now);
+    if (ages.truthRetainS > 0) this.forget(now - ages.truthRetainS * 1000, now);
+  }
+
   /** In the order each mid was last used (a create call, a message created or retired). */
   createCounts(): CreateCount[] {
     return [...this.creates.values()].map(({ mid, to, count, accepted }) => ({

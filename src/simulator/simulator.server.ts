@@ -41,17 +41,7 @@ export function createSimulator(
   );
   registerTwilioApi(app, context);
   registerControlApi(app, context);
-  // Messages whose life ended `retainS` ago leave the resource; their truth stays `truthRetainS`
-  // longer.
-  const retiring = setInterval(() => {
-    const { retainS, truthRetainS } = context.config;
-    if (retainS === 0) return;
-    const now = Date.now();
-    context.store.retire(now - retainS * 1000, now);
-    if (truthRetainS > 0) {
-      context.store.forget(now - truthRetainS * 1000, now);
-    }
-  }, RETIRE_EVERY_MS);
+  const retiring = setInterval(() => context.store.sweep(context.config), RETIRE_EVERY_MS);
   retiring.unref();
   return {
     app,
