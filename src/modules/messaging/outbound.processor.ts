@@ -9,6 +9,10 @@ import { WorkerConnection } from '../../queue/worker-connection';
 import { SendBudget } from './budget/send-budget';
 import { DispatchService } from './dispatch.service';
 
+/** How long a job's lock lasts unless renewed, and how often stalled jobs are looked for. */
+const STALLED_LOCK_MS = 10_000;
+const STALLED_CHECK_MS = 5_000;
+
 /**
  * The outbound queue's one processor (worker roles). @nestjs/bullmq builds its Worker from this
  * decorator and the root config (MessagingWorkerModule: the worker connection, the queue prefix) and
@@ -17,10 +21,6 @@ import { DispatchService } from './dispatch.service';
  * send budget (SendBudget: the sender's TWILIO_MPS across every worker process, and pacing by
  * the callback path). On shutdown it stops taking jobs and waits for running ones.
  */
-/** How long a job's lock lasts unless renewed, and how often stalled jobs are looked for. */
-const STALLED_LOCK_MS = 10_000;
-const STALLED_CHECK_MS = 5_000;
-
 @Processor(QueueName.Outbound, { autorun: false })
 export class OutboundProcessor
   extends WorkerHost
